@@ -1,0 +1,349 @@
+//! A check result as a tree of items, and its two renderings.
+//!
+//! A plugin builds a [`Check`]: items (one per member, host, daemon...), each
+//! with a state, a line of text, optional detail lines shown at `-v`, perfdata
+//! and child items. The overall state is the worst of the items. Text output
+//! follows the plugin API: `NAME STATE - summary | perfdata`, then one line per
+//! item, worst first. JSON output carries the same tree for tests and tools.
+
+use crate::perfdata::Perfdata;
+use crate::status::State;
+use serde::Serialize;
+
+/// Roughly how long the summary may grow before further problems are counted, not listed.
+const SUMMARY_BUDGET: usize = 80;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Item {
+    pub state: State,
+    pub text: String,
+    /// Extra lines shown only at the given verbosity (1..=3).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<(u8, String)>,
+    pub perfdata: Vec<Perfdata>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Item>,
+}
+
+impl Item {
+    pub fn new(state: State, text: impl Into<String>) -> Item {
+        Item {
+            state,
+            text: text.into(),
+            ..Item::default()
+        }
+    }
+
+    pub fn perf(mut self, perfdata: Perfdata) -> Self {
+        self.perfdata.push(perfdata);
+        self
+    }
+
+    /// A line shown at `-v` (level 1) or more (`-vv` = 2, `-vvv` = 3).
+    pub fn detail(mut self, level: u8, text: impl Into<String>) -> Self {
+        self.details.push((level, text.into()));
+        self
+    }
+
+    pub fn child(mut self, child: Item) -> Self {
+        self.children.push(child);
+        self
+    }
+
+    /// The item's own state or the worst of its children's, whichever is worse.
+    pub fn effective_state(&self) -> State {
+        self.children
+            .iter()
+            .map(Item::effective_state)
+            .fold(self.state, State::worst)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Check {
+    pub items: Vec<Item>,
+    /// Perfdata that belongs to the check as a whole (counts, totals).
+    pub perfdata: Vec<Perfdata>,
+    /// The summary when everything is OK (e.g. "7 keep-alives fresh").
+    pub ok_summary: Option<String>,
+    /// Replaces the generated problem summary when set.
+    pub problem_summary: Option<String>,
+    /// Remarks that change no state (e.g. "state file was reset").
+    pub notes: Vec<String>,
+    /// A state the check has whatever its items say (a run that failed as a whole).
+    pub fixed_state: Option<State>,
+}
+
+impl Check {
+    pub fn new() -> Check {
+        Check::default()
+    }
+
+    /// A check that could not be carried out: `state` with `message` as its summary.
+    pub fn failed(state: State, message: impl Into<String>) -> Check {
+        Check {
+            fixed_state: Some(state),
+            problem_summary: Some(message.into()),
+            ..Check::default()
+        }
+    }
+
+    pub fn item(&mut self, item: Item) -> &mut Self {
+        self.items.push(item);
+        self
+    }
+
+    pub fn perf(&mut self, perfdata: Perfdata) -> &mut Self {
+        self.perfdata.push(perfdata);
+        self
+    }
+
+    pub fn ok_summary(&mut self, text: impl Into<String>) -> &mut Self {
+        self.ok_summary = Some(text.into());
+        self
+    }
+
+    pub fn problem_summary(&mut self, text: impl Into<String>) -> &mut Self {
+        self.problem_summary = Some(text.into());
+        self
+    }
+
+    pub fn note(&mut self, text: impl Into<String>) -> &mut Self {
+        self.notes.push(text.into());
+        self
+    }
+
+    pub fn state(&self) -> State {
+        let items = State::worst_of(self.items.iter().map(Item::effective_state));
+        self.fixed_state.map_or(items, |fixed| fixed.worst(items))
+    }
+
+    /// The one-line summary: the OK text, or the worst items' texts.
+    pub fn summary(&self) -> String {
+        let state = self.state();
+        if state == State::Ok {
+            return self.ok_summary.clone().unwrap_or_else(|| {
+                format!("{} checked, all OK", plural(self.items.len(), "item"))
+            });
+        }
+        if let Some(text) = &self.problem_summary {
+            return text.clone();
+        }
+        let worst: Vec<&str> = self
+            .items
+            .iter()
+            .filter(|i| i.effective_state() == state)
+            .map(|i| i.text.as_str())
+            .collect();
+        let mut summary = String::new();
+        for (shown, text) in worst.iter().enumerate() {
+            let extra = if summary.is_empty() {
+                text.len()
+            } else {
+                text.len() + 2
+            };
+            if !summary.is_empty() && summary.len() + extra > SUMMARY_BUDGET {
+                summary.push_str(&format!(" and {} more", worst.len() - shown));
+                break;
+            }
+            if !summary.is_empty() {
+                summary.push_str(", ");
+            }
+            summary.push_str(text);
+        }
+        summary
+    }
+
+    /// All perfdata, the check's own first, then the items' in the order they were added.
+    pub fn all_perfdata(&self) -> Vec<&Perfdata> {
+        fn walk<'a>(item: &'a Item, out: &mut Vec<&'a Perfdata>) {
+            out.extend(item.perfdata.iter());
+            for child in &item.children {
+                walk(child, out);
+            }
+        }
+        let mut out: Vec<&Perfdata> = self.perfdata.iter().collect();
+        for item in &self.items {
+            walk(item, &mut out);
+        }
+        out
+    }
+
+    /// The plugin API text: first line with summary and perfdata, then long output.
+    pub fn render_text(&self, service: &str, verbosity: u8) -> String {
+        let state = self.state();
+        let mut out = format!("{service} {state} - {}", one_line(&self.summary()));
+        let perf: Vec<String> = self.all_perfdata().iter().map(|p| p.to_string()).collect();
+        if !perf.is_empty() {
+            out.push_str(" | ");
+            out.push_str(&perf.join(" "));
+        }
+        out.push('\n');
+        let mut items: Vec<&Item> = self.items.iter().collect();
+        items.sort_by_key(|i| std::cmp::Reverse(i.effective_state().severity()));
+        for item in items {
+            render_item(item, 0, verbosity, &mut out);
+        }
+        for note in &self.notes {
+            out.push_str(&format!("Note: {}\n", one_line(note)));
+        }
+        out
+    }
+
+    /// The same result as JSON, for tests and tools that want structure.
+    pub fn render_json(&self, service: &str) -> String {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            service: &'a str,
+            state: State,
+            exit_code: i32,
+            summary: String,
+            items: &'a [Item],
+            perfdata: &'a [Perfdata],
+            notes: &'a [String],
+        }
+        let state = self.state();
+        let doc = Doc {
+            service,
+            state,
+            exit_code: state.exit_code(),
+            summary: self.summary(),
+            items: &self.items,
+            perfdata: &self.perfdata,
+            notes: &self.notes,
+        };
+        serde_json::to_string_pretty(&doc).expect("a check result always serializes") + "\n"
+    }
+}
+
+fn render_item(item: &Item, depth: usize, verbosity: u8, out: &mut String) {
+    let indent = "  ".repeat(depth);
+    let marker = if depth == 0 { "" } else { "\\_ " };
+    out.push_str(&format!(
+        "{indent}{marker}[{}] {}\n",
+        item.effective_state(),
+        one_line(&item.text)
+    ));
+    for (level, detail) in &item.details {
+        if *level <= verbosity {
+            out.push_str(&format!("{indent}    {}\n", one_line(detail)));
+        }
+    }
+    let mut children: Vec<&Item> = item.children.iter().collect();
+    children.sort_by_key(|i| std::cmp::Reverse(i.effective_state().severity()));
+    for child in children {
+        render_item(child, depth + 1, verbosity, out);
+    }
+}
+
+/// Text as one output line: no `|` (it starts perfdata) and no line breaks.
+pub fn one_line(text: &str) -> String {
+    text.replace('|', "¦")
+        .replace(['\r', '\n'], " ")
+        .trim_end()
+        .to_string()
+}
+
+/// "1 item", "3 items".
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::perfdata::Uom;
+
+    fn sample() -> Check {
+        let mut check = Check::new();
+        check
+            .item(Item::new(State::Ok, "pingd fresh").perf(Perfdata::new(
+                "pingd",
+                1.0,
+                Uom::Seconds,
+            )))
+            .item(
+                Item::new(State::Critical, "traced missing").detail(1, "expected /x/traced.alive"),
+            )
+            .item(Item::new(State::Warning, "owpingd stale | 20m"))
+            .ok_summary("all fresh");
+        check
+    }
+
+    #[test]
+    fn overall_state_is_the_worst_and_worst_items_come_first() {
+        let check = sample();
+        assert_eq!(check.state(), State::Critical);
+        let text = check.render_text("KEEPALIVE", 0);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "KEEPALIVE CRITICAL - traced missing | pingd=1s");
+        assert_eq!(lines[1], "[CRITICAL] traced missing");
+        assert_eq!(lines[2], "[WARNING] owpingd stale ¦ 20m");
+        assert_eq!(lines[3], "[OK] pingd fresh");
+        assert_eq!(lines.len(), 4, "details hidden without -v");
+    }
+
+    #[test]
+    fn verbosity_adds_details_only() {
+        let check = sample();
+        let quiet = check.render_text("K", 0);
+        let verbose = check.render_text("K", 1);
+        assert_eq!(quiet.lines().next(), verbose.lines().next());
+        assert!(verbose.contains("    expected /x/traced.alive"));
+    }
+
+    #[test]
+    fn ok_summary_and_default_summary() {
+        let mut check = Check::new();
+        check.item(Item::new(State::Ok, "a"));
+        assert_eq!(check.summary(), "1 item checked, all OK");
+        check.ok_summary("fine");
+        assert_eq!(
+            check.render_text("S", 0).lines().next().unwrap(),
+            "S OK - fine"
+        );
+    }
+
+    #[test]
+    fn long_problem_lists_are_cut() {
+        let mut check = Check::new();
+        for i in 0..20 {
+            check.item(Item::new(
+                State::Critical,
+                format!("daemon-number-{i} missing"),
+            ));
+        }
+        let summary = check.summary();
+        assert!(summary.len() < SUMMARY_BUDGET + 20, "{summary}");
+        assert!(summary.ends_with("more"), "{summary}");
+    }
+
+    #[test]
+    fn child_states_lift_their_parent() {
+        let mut check = Check::new();
+        check.item(Item::new(State::Ok, "host").child(Item::new(State::Warning, "lag")));
+        assert_eq!(check.state(), State::Warning);
+        assert!(check.render_text("S", 0).contains("  \\_ [WARNING] lag"));
+    }
+
+    #[test]
+    fn a_failed_check_prints_its_reason_once() {
+        let check = Check::failed(State::Unknown, "cannot read /x");
+        assert_eq!(check.state(), State::Unknown);
+        assert_eq!(check.render_text("S", 0), "S UNKNOWN - cannot read /x\n");
+    }
+
+    #[test]
+    fn json_carries_the_tree() {
+        let json: serde_json::Value =
+            serde_json::from_str(&sample().render_json("KEEPALIVE")).unwrap();
+        assert_eq!(json["state"], "CRITICAL");
+        assert_eq!(json["exit_code"], 2);
+        assert_eq!(json["items"][1]["state"], "CRITICAL");
+        assert_eq!(json["items"][0]["perfdata"][0]["label"], "pingd");
+    }
+}

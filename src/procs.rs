@@ -1,0 +1,232 @@
+//! The process table and listening sockets, read from `/proc` (no `ps`, no
+//! `lsof`, no `netstat`), for checks that ask "is it running, once, with the
+//! right parent, listening where it should".
+//!
+//! Processes that exit while the table is read are skipped, not errors.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessInfo {
+    pub pid: i32,
+    pub ppid: i32,
+    /// The kernel's name for the process, cut at 15 characters.
+    pub comm: String,
+    /// The command line; empty for kernel threads and zombies.
+    pub argv: Vec<String>,
+    pub uid: u32,
+    pub started: SystemTime,
+}
+
+impl ProcessInfo {
+    /// How long the process has run, as seen at `now`.
+    pub fn age(&self, now: SystemTime) -> Duration {
+        now.duration_since(self.started).unwrap_or_default()
+    }
+
+    /// The program name: argv[0]'s last path component (a daemon may set it to
+    /// its role name), or `comm` when there is no command line.
+    pub fn program_name(&self) -> &str {
+        match self
+            .argv
+            .first()
+            .map(|a| a.split_whitespace().next().unwrap_or(""))
+        {
+            Some(first) if !first.is_empty() => first.rsplit('/').next().unwrap_or(first),
+            _ => &self.comm,
+        }
+    }
+
+    /// True when `name` is the program name or the kernel's `comm` (which is
+    /// cut at 15 characters, so a longer `name` matches its first 15).
+    pub fn is_named(&self, name: &str) -> bool {
+        if self.program_name() == name {
+            return true;
+        }
+        let cut: String = name.chars().take(15).collect();
+        self.comm == cut
+    }
+
+    /// The command line joined by spaces (or `[comm]` for kernel threads), as `ps -ef` shows it.
+    pub fn command_line(&self) -> String {
+        if self.argv.is_empty() {
+            format!("[{}]", self.comm)
+        } else {
+            self.argv.join(" ")
+        }
+    }
+}
+
+fn boot_time() -> std::io::Result<SystemTime> {
+    let secs = procfs::boot_time_secs().map_err(std::io::Error::other)?;
+    Ok(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// Every process visible in `/proc`.
+pub fn snapshot() -> std::io::Result<Vec<ProcessInfo>> {
+    let boot = boot_time()?;
+    let ticks = procfs::ticks_per_second().max(1) as f64;
+    let all = procfs::process::all_processes().map_err(std::io::Error::other)?;
+    let mut table = Vec::new();
+    for process in all.flatten() {
+        // A process can exit between the directory listing and these reads.
+        let Ok(stat) = process.stat() else { continue };
+        let argv = process.cmdline().unwrap_or_default();
+        let uid = process.uid().unwrap_or(u32::MAX);
+        table.push(ProcessInfo {
+            pid: stat.pid,
+            ppid: stat.ppid,
+            comm: stat.comm,
+            argv,
+            uid,
+            started: boot + Duration::from_secs_f64(stat.starttime as f64 / ticks),
+        });
+    }
+    Ok(table)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+/// A listening TCP socket or a bound, unconnected UDP socket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listener {
+    pub protocol: Protocol,
+    pub address: IpAddr,
+    pub port: u16,
+    pub inode: u64,
+}
+
+/// All listeners, IPv4 and IPv6.
+pub fn listeners() -> std::io::Result<Vec<Listener>> {
+    use procfs::net::{TcpState, UdpState};
+    let mut out = Vec::new();
+    let io = std::io::Error::other;
+    for entry in procfs::net::tcp()
+        .map_err(io)?
+        .into_iter()
+        .chain(procfs::net::tcp6().unwrap_or_default())
+    {
+        if entry.state == TcpState::Listen {
+            out.push(Listener {
+                protocol: Protocol::Tcp,
+                address: entry.local_address.ip(),
+                port: entry.local_address.port(),
+                inode: entry.inode,
+            });
+        }
+    }
+    for entry in procfs::net::udp()
+        .map_err(io)?
+        .into_iter()
+        .chain(procfs::net::udp6().unwrap_or_default())
+    {
+        if entry.state == UdpState::Close && entry.remote_address.port() == 0 {
+            out.push(Listener {
+                protocol: Protocol::Udp,
+                address: entry.local_address.ip(),
+                port: entry.local_address.port(),
+                inode: entry.inode,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Socket inode → the PIDs holding it open (a socket can be shared after fork).
+/// Processes whose descriptors cannot be read (another user's, as non-root) are skipped.
+pub fn socket_owners() -> std::io::Result<HashMap<u64, Vec<i32>>> {
+    let mut owners: HashMap<u64, Vec<i32>> = HashMap::new();
+    let all = procfs::process::all_processes().map_err(std::io::Error::other)?;
+    for process in all.flatten() {
+        let Ok(fds) = process.fd() else { continue };
+        for fd in fds.flatten() {
+            if let procfs::process::FDTarget::Socket(inode) = fd.target {
+                let pids = owners.entry(inode).or_default();
+                if !pids.contains(&process.pid) {
+                    pids.push(process.pid);
+                }
+            }
+        }
+    }
+    Ok(owners)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn finds_this_process_with_its_parent_and_age() {
+        let table = snapshot().unwrap();
+        let me = table
+            .iter()
+            .find(|p| p.pid == std::process::id() as i32)
+            .expect("own process in the table");
+        assert_eq!(me.ppid, std::os::unix::process::parent_id() as i32);
+        assert!(!me.argv.is_empty());
+        assert!(me.age(SystemTime::now()) < Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn names_match_argv0_or_the_cut_comm() {
+        let p = ProcessInfo {
+            pid: 1,
+            ppid: 0,
+            comm: "seonrd_tcpip_tl".into(),
+            argv: vec!["/opt/seon/bin/seonrd_tcpip_tls".into(), "-d".into()],
+            uid: 0,
+            started: UNIX_EPOCH,
+        };
+        assert_eq!(p.program_name(), "seonrd_tcpip_tls");
+        assert!(p.is_named("seonrd_tcpip_tls"));
+        assert!(!p.is_named("seonrd_tcpip"));
+        let renamed = ProcessInfo {
+            argv: vec!["seonrd_tcpip_tls: listener".into()],
+            comm: "seonrd".into(),
+            ..p.clone()
+        };
+        assert_eq!(renamed.program_name(), "seonrd_tcpip_tls:");
+        let kthread = ProcessInfo {
+            argv: vec![],
+            comm: "kworker/0:1".into(),
+            ..p
+        };
+        assert_eq!(kthread.program_name(), "kworker/0:1");
+        assert_eq!(kthread.command_line(), "[kworker/0:1]");
+    }
+
+    #[test]
+    fn finds_own_tcp_listener_and_its_owner_v4_and_v6() {
+        let v4 = TcpListener::bind("127.0.0.1:0").unwrap();
+        let v6 = TcpListener::bind("[::1]:0").ok();
+        let all = listeners().unwrap();
+        let owners = socket_owners().unwrap();
+        let me = std::process::id() as i32;
+        let mut ports = vec![v4.local_addr().unwrap().port()];
+        ports.extend(v6.iter().map(|l| l.local_addr().unwrap().port()));
+        for port in ports {
+            let l = all
+                .iter()
+                .find(|l| l.port == port && l.protocol == Protocol::Tcp)
+                .unwrap_or_else(|| panic!("listener on {port}"));
+            assert_eq!(owners.get(&l.inode), Some(&vec![me]));
+        }
+    }
+
+    #[test]
+    fn finds_bound_udp_sockets() {
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = sock.local_addr().unwrap().port();
+        assert!(listeners()
+            .unwrap()
+            .iter()
+            .any(|l| l.protocol == Protocol::Udp && l.port == port));
+    }
+}

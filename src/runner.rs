@@ -1,0 +1,148 @@
+//! The life of one plugin run: parse options, arm the timeout, run the check,
+//! print the result, exit with its state. Usage errors, `--help`, `--version`
+//! and panics all end as the contract says (stdout, exit 3).
+
+use crate::cli::{CommonArgs, OutputFormat};
+use crate::output::{one_line, Check};
+use crate::status::State;
+use crate::timeout::{emit, start_watchdog};
+use std::fmt;
+
+/// Why a check could not produce a result: the state to report and the reason.
+///
+/// Use [`Failure::unknown`] for the plugin's own trouble (bad options, unreadable
+/// or unparsable input) and [`Failure::critical`] for a dependency that cannot be
+/// reached. Any other error converted with `?` becomes UNKNOWN (for an
+/// `anyhow::Error`, use `Failure::unknown(format!("{e:#}"))`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub state: State,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn unknown(message: impl Into<String>) -> Failure {
+        Failure {
+            state: State::Unknown,
+            message: message.into(),
+        }
+    }
+
+    pub fn critical(message: impl Into<String>) -> Failure {
+        Failure {
+            state: State::Critical,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for Failure {
+    /// Any error is UNKNOWN, with its chain of causes: "a: b: c".
+    fn from(error: E) -> Self {
+        let mut message = error.to_string();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            message.push_str(&format!(": {cause}"));
+            source = cause.source();
+        }
+        Failure::unknown(message)
+    }
+}
+
+pub type CheckResult = Result<Check, Failure>;
+
+/// A plugin: its options (a clap parser that flattens [`CommonArgs`]) and its check.
+pub trait Plugin: clap::Parser {
+    /// The service name on the first line of output, e.g. `SMITH_STONITH`.
+    const SERVICE: &'static str;
+
+    fn common(&self) -> &CommonArgs;
+
+    fn check(&self) -> CheckResult;
+}
+
+/// Environment variable that makes a plugin panic on purpose, so the contract
+/// tests can prove a panic ends as UNKNOWN in the real binaries.
+pub const PANIC_FOR_TEST_ENV: &str = "OPSCHECK_PANIC_FOR_TEST";
+
+/// Environment variable that makes a plugin hang after option parsing, so the
+/// contract tests can prove the timeout fires in every binary, including those
+/// whose real inputs cannot be made to block on a test machine.
+pub const HANG_FOR_TEST_ENV: &str = "OPSCHECK_HANG_FOR_TEST";
+
+/// Runs plugin `P` as the process's `main`; never returns.
+pub fn run<P: Plugin>() -> ! {
+    install_panic_hook(P::SERVICE);
+    let args = match P::try_parse() {
+        Ok(args) => args,
+        Err(error) => usage_exit(P::SERVICE, error),
+    };
+    let common = args.common().clone();
+    start_watchdog(P::SERVICE, common.timeout);
+    if std::env::var_os(PANIC_FOR_TEST_ENV).is_some() {
+        panic!("panic requested through {PANIC_FOR_TEST_ENV}");
+    }
+    if std::env::var_os(HANG_FOR_TEST_ENV).is_some() {
+        crate::timeout::set_activity(format!("hanging as {HANG_FOR_TEST_ENV} asks"));
+        loop {
+            std::thread::park();
+        }
+    }
+    let check = args
+        .check()
+        .unwrap_or_else(|failure| Check::failed(failure.state, failure.message));
+    let text = match common.output_format {
+        OutputFormat::Nagios => check.render_text(P::SERVICE, common.verbose),
+        OutputFormat::Json => check.render_json(P::SERVICE),
+    };
+    emit(&text, check.state().exit_code())
+}
+
+fn usage_exit(service: &str, error: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let rendered = error.render().to_string();
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            emit(&rendered, State::Unknown.exit_code())
+        }
+        _ => {
+            let mut lines = rendered.lines();
+            let first = lines.next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let mut text = format!("{service} UNKNOWN - {}\n", one_line(first));
+            for line in lines.filter(|l| !l.trim().is_empty()) {
+                text.push_str(line);
+                text.push('\n');
+            }
+            emit(&text, State::Unknown.exit_code())
+        }
+    }
+}
+
+fn install_panic_hook(service: &'static str) {
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let text = format!(
+            "{service} UNKNOWN - internal error: {}{location}\nPlease report this as a bug.\n",
+            one_line(&message)
+        );
+        emit(&text, State::Unknown.exit_code());
+    }));
+}

@@ -1,0 +1,171 @@
+//! The plugin-wide timeout (`-t SECONDS[:STATE]`) and the single exit point.
+//!
+//! A watchdog thread fires even when the main thread is blocked in a read, a
+//! connect or a child process: it kills the process groups of the children the
+//! plugin started, prints `NAME STATE - timed out after N s (while ...)` and
+//! exits. Every final line goes through [`emit`], so the watchdog, a panic and
+//! the normal path can never print two results.
+
+use crate::status::State;
+use std::fmt;
+use std::io::Write;
+use std::str::FromStr;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// `SECONDS[:STATE]`, e.g. `10`, `2.5`, `30:critical`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timeout {
+    pub seconds: f64,
+    pub state: State,
+}
+
+impl Default for Timeout {
+    fn default() -> Self {
+        Timeout {
+            seconds: 10.0,
+            state: State::Unknown,
+        }
+    }
+}
+
+impl Timeout {
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.seconds)
+    }
+}
+
+impl FromStr for Timeout {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (secs, state) = match s.split_once(':') {
+            Some((secs, state)) => (secs, state.parse::<State>()?),
+            None => (s, State::Unknown),
+        };
+        let seconds: f64 = secs
+            .trim()
+            .parse()
+            .map_err(|_| format!("timeout '{secs}' is not a number of seconds"))?;
+        if !(seconds > 0.0 && seconds <= 86_400.0) {
+            return Err(format!(
+                "timeout '{secs}' must be above 0 and at most 86400 seconds"
+            ));
+        }
+        Ok(Timeout { seconds, state })
+    }
+}
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", crate::range::format_number(self.seconds))
+    }
+}
+
+struct Shared {
+    emitted: bool,
+    activity: String,
+    child_groups: Vec<i32>,
+}
+
+fn shared() -> &'static Mutex<Shared> {
+    static SHARED: OnceLock<Mutex<Shared>> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        Mutex::new(Shared {
+            emitted: false,
+            activity: "starting".to_string(),
+            child_groups: Vec::new(),
+        })
+    })
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Shared> {
+    // A panic while holding the lock must not stop the result from being printed.
+    shared()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Says what the plugin is doing now; a timeout message names it.
+pub fn set_activity(activity: impl Into<String>) {
+    lock().activity = activity.into();
+}
+
+/// Registers a child's process group, to be killed if the timeout fires.
+pub fn register_child_group(pgid: i32) {
+    lock().child_groups.push(pgid);
+}
+
+pub fn unregister_child_group(pgid: i32) {
+    lock().child_groups.retain(|&g| g != pgid);
+}
+
+/// Prints the plugin's result and exits with `code`. Only the first caller prints;
+/// a later caller (the watchdog racing a normal exit) waits for the exit.
+pub fn emit(text: &str, code: i32) -> ! {
+    let mut shared = lock();
+    if shared.emitted {
+        drop(shared);
+        loop {
+            std::thread::park();
+        }
+    }
+    shared.emitted = true;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    std::process::exit(code)
+}
+
+/// Starts the watchdog. `service` names the plugin in the timeout message.
+pub fn start_watchdog(service: &'static str, timeout: Timeout) {
+    std::thread::Builder::new()
+        .name("timeout".into())
+        .spawn(move || {
+            std::thread::sleep(timeout.duration());
+            let (activity, groups) = {
+                let shared = lock();
+                (shared.activity.clone(), shared.child_groups.clone())
+            };
+            for pgid in groups {
+                // SAFETY: kill(2) with a negative pid signals a process group we created.
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+            }
+            let text = format!(
+                "{service} {} - timed out after {timeout} s (while {})\n",
+                timeout.state,
+                crate::output::one_line(&activity)
+            );
+            emit(&text, timeout.state.exit_code());
+        })
+        .expect("cannot start the timeout thread");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_seconds_and_optional_state() {
+        assert_eq!(
+            "10".parse::<Timeout>(),
+            Ok(Timeout {
+                seconds: 10.0,
+                state: State::Unknown
+            })
+        );
+        assert_eq!(
+            "2.5:critical".parse::<Timeout>(),
+            Ok(Timeout {
+                seconds: 2.5,
+                state: State::Critical
+            })
+        );
+        assert_eq!("30:1".parse::<Timeout>().unwrap().state, State::Warning);
+        for bad in ["0", "-1", "x", "10:maybe", ""] {
+            assert!(bad.parse::<Timeout>().is_err(), "{bad}");
+        }
+    }
+}
