@@ -71,29 +71,41 @@ pub trait Plugin: clap::Parser {
 /// tests can prove a panic ends as UNKNOWN in the real binaries.
 pub const PANIC_FOR_TEST_ENV: &str = "OPSCHECK_PANIC_FOR_TEST";
 
-/// Environment variable that makes a plugin hang after option parsing, so the
-/// contract tests can prove the timeout fires in every binary, including those
-/// whose real inputs cannot be made to block on a test machine.
+/// Environment variable that makes a plugin hang, with the watchdog armed with
+/// the variable's value as `-t` (e.g. `1:critical`), so the contract tests can
+/// prove the timeout fires in every binary, including those whose real inputs
+/// cannot be made to block on a test machine and those with required options.
 pub const HANG_FOR_TEST_ENV: &str = "OPSCHECK_HANG_FOR_TEST";
+
+/// The two test hooks above; checked before option parsing so that they work
+/// for every plugin whatever options it requires. Unset in production.
+fn test_hooks(service: &'static str) {
+    if std::env::var_os(PANIC_FOR_TEST_ENV).is_some() {
+        panic!("panic requested through {PANIC_FOR_TEST_ENV}");
+    }
+    if let Some(spec) = std::env::var_os(HANG_FOR_TEST_ENV) {
+        let timeout = spec
+            .to_str()
+            .and_then(|s| s.parse::<crate::timeout::Timeout>().ok())
+            .unwrap_or_default();
+        start_watchdog(service, timeout);
+        crate::timeout::set_activity(format!("hanging as {HANG_FOR_TEST_ENV} asks"));
+        loop {
+            std::thread::park();
+        }
+    }
+}
 
 /// Runs plugin `P` as the process's `main`; never returns.
 pub fn run<P: Plugin>() -> ! {
     install_panic_hook(P::SERVICE);
+    test_hooks(P::SERVICE);
     let args = match P::try_parse() {
         Ok(args) => args,
         Err(error) => usage_exit(P::SERVICE, error),
     };
     let common = args.common().clone();
     start_watchdog(P::SERVICE, common.timeout);
-    if std::env::var_os(PANIC_FOR_TEST_ENV).is_some() {
-        panic!("panic requested through {PANIC_FOR_TEST_ENV}");
-    }
-    if std::env::var_os(HANG_FOR_TEST_ENV).is_some() {
-        crate::timeout::set_activity(format!("hanging as {HANG_FOR_TEST_ENV} asks"));
-        loop {
-            std::thread::park();
-        }
-    }
     let check = args
         .check()
         .unwrap_or_else(|failure| Check::failed(failure.state, failure.message));
