@@ -282,9 +282,12 @@ pub fn evaluate(previous: Option<&Sample>, current: &Sample, options: &Options) 
             Some(rate) => {
                 let rate = round3(rate);
                 let state = thresholds.evaluate(rate);
-                let short = short_name(name);
                 if state == State::Ok && summary.len() < 2 {
-                    summary.push(format!("{short} {}/s", format_number(rate)));
+                    summary.push(format!(
+                        "{} {}/s",
+                        format_number(round1(rate)),
+                        short_name(name)
+                    ));
                 }
                 Item::new(state, format!("{name} {}/s", format_number(rate)))
                     .detail(1, format!("counter now {now}, before {}", before.unwrap()))
@@ -397,9 +400,13 @@ pub fn evaluate(previous: Option<&Sample>, current: &Sample, options: &Options) 
     check
 }
 
-/// `core:rcv_requests_invite` → `rcv_requests_invite` for the summary line.
+/// A short word for the summary line: `core:rcv_requests_invite` → `INVITEs`.
 fn short_name(name: &str) -> &str {
-    name.strip_prefix("core:").unwrap_or(name)
+    match name {
+        "core:rcv_requests" => "requests",
+        "core:rcv_requests_invite" => "INVITEs",
+        _ => name.strip_prefix("core:").unwrap_or(name),
+    }
 }
 
 fn round3(v: f64) -> f64 {
