@@ -436,18 +436,37 @@ fn down(why: impl Into<String>) -> Outcome {
 
 /// Probes `agent` until `deadline`, accepting any final response or only `expect`.
 pub fn probe(agent: &Agent, deadline: Instant, expect: &[Expect]) -> Outcome {
-    let addr = match (agent.host.as_str(), agent.port).to_socket_addrs() {
-        Ok(mut addrs) => match addrs.next() {
-            Some(addr) => addr,
-            None => return down(format!("{} resolves to no address", agent.host)),
-        },
+    let addrs: Vec<SocketAddr> = match (agent.host.as_str(), agent.port).to_socket_addrs() {
+        Ok(addrs) => addrs.collect(),
         Err(e) => return down(format!("cannot resolve {}: {e}", agent.host)),
     };
-    let result = match agent.transport {
-        Transport::Udp => probe_udp(agent, addr, deadline),
-        Transport::Tcp => probe_tcp(agent, addr, deadline),
-    };
-    match result {
+    if addrs.is_empty() {
+        return down(format!("{} resolves to no address", agent.host));
+    }
+    probe_addrs(agent, &addrs, deadline, expect)
+}
+
+/// Probes the agent at these addresses (from resolving its host), in order.
+pub fn probe_addrs(
+    agent: &Agent,
+    addrs: &[SocketAddr],
+    deadline: Instant,
+    expect: &[Expect],
+) -> Outcome {
+    // A name with several addresses (localhost: ::1 and 127.0.0.1): the next
+    // one is tried when an address refuses at once, as a connecting client would.
+    let mut result = Err(Failed::from(String::new()));
+    for (i, addr) in addrs.iter().enumerate() {
+        result = match agent.transport {
+            Transport::Udp => probe_udp(agent, *addr, deadline),
+            Transport::Tcp => probe_tcp(agent, *addr, deadline),
+        };
+        match &result {
+            Err(failed) if failed.next_address && i + 1 < addrs.len() => continue,
+            _ => break,
+        }
+    }
+    match result.map_err(|f| f.why) {
         Ok(Answer {
             response,
             rtt,
@@ -483,6 +502,35 @@ pub fn probe(agent: &Agent, deadline: Instant, expect: &[Expect]) -> Outcome {
     }
 }
 
+/// Why a probe of one address failed, and whether another address may do better.
+struct Failed {
+    why: String,
+    next_address: bool,
+}
+
+impl From<String> for Failed {
+    fn from(why: String) -> Failed {
+        Failed {
+            why,
+            next_address: false,
+        }
+    }
+}
+
+impl From<&str> for Failed {
+    fn from(why: &str) -> Failed {
+        Failed::from(why.to_string())
+    }
+}
+
+/// Refused at once (ICMP unreachable, TCP RST, no route): try the next address.
+fn refused_now(why: String) -> Failed {
+    Failed {
+        why,
+        next_address: true,
+    }
+}
+
 struct Answer {
     response: Response,
     rtt: Duration,
@@ -495,7 +543,7 @@ fn remaining(deadline: Instant) -> Option<Duration> {
         .filter(|d| !d.is_zero())
 }
 
-fn probe_udp(agent: &Agent, addr: SocketAddr, deadline: Instant) -> Result<Answer, String> {
+fn probe_udp(agent: &Agent, addr: SocketAddr, deadline: Instant) -> Result<Answer, Failed> {
     let bind: SocketAddr = if addr.is_ipv4() {
         "0.0.0.0:0".parse().expect("valid")
     } else {
@@ -506,19 +554,21 @@ fn probe_udp(agent: &Agent, addr: SocketAddr, deadline: Instant) -> Result<Answe
     // port unreachable as ECONNREFUSED.
     socket
         .connect(addr)
-        .map_err(|e| format!("cannot reach {addr}: {e}"))?;
+        .map_err(|e| refused_now(format!("cannot reach {addr}: {e}")))?;
     let local = socket
         .local_addr()
         .map_err(|e| format!("no local address: {e}"))?;
     let ids = Ids::fresh(local.ip());
     let request = build_request(agent, local, &ids);
     let started = Instant::now();
-    let refused = |e: &std::io::Error| {
-        if e.kind() == ErrorKind::ConnectionRefused {
-            "port unreachable (ICMP): nothing listens on this UDP port".to_string()
-        } else {
-            format!("UDP error: {e}")
+    let refused = |e: &std::io::Error| match e.kind() {
+        ErrorKind::ConnectionRefused => refused_now(format!(
+            "port unreachable (ICMP): nothing listens on UDP {addr}"
+        )),
+        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+            refused_now(format!("UDP {addr}: {e}"))
         }
+        _ => Failed::from(format!("UDP error: {e}")),
     };
     socket.send(request.as_bytes()).map_err(|e| refused(&e))?;
     let mut interval = T1;
@@ -528,7 +578,7 @@ fn probe_udp(agent: &Agent, addr: SocketAddr, deadline: Instant) -> Result<Answe
     let mut buf = vec![0u8; MAX_MESSAGE];
     loop {
         let Some(left) = remaining(deadline) else {
-            return Err(no_response(started, retransmissions, provisional));
+            return Err(no_response(started, retransmissions, provisional).into());
         };
         let wait = next_send
             .saturating_duration_since(Instant::now())
@@ -585,16 +635,16 @@ fn no_response(started: Instant, retransmissions: u32, provisional: bool) -> Str
     )
 }
 
-fn probe_tcp(agent: &Agent, addr: SocketAddr, deadline: Instant) -> Result<Answer, String> {
+fn probe_tcp(agent: &Agent, addr: SocketAddr, deadline: Instant) -> Result<Answer, Failed> {
     let left = remaining(deadline).ok_or("no time left to connect")?;
     let connect_started = Instant::now();
     let mut stream = TcpStream::connect_timeout(&addr, left).map_err(|e| match e.kind() {
-        ErrorKind::ConnectionRefused => format!("TCP connection to {addr} refused"),
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => format!(
+        ErrorKind::ConnectionRefused => refused_now(format!("TCP connection to {addr} refused")),
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => Failed::from(format!(
             "TCP connection to {addr} timed out after {} s",
             format_number((connect_started.elapsed().as_secs_f64() * 10.0).round() / 10.0)
-        ),
-        _ => format!("TCP connection to {addr} failed: {e}"),
+        )),
+        _ => refused_now(format!("TCP connection to {addr} failed: {e}")),
     })?;
     let _ = stream.set_nodelay(true);
     let local = stream
@@ -629,10 +679,11 @@ fn probe_tcp(agent: &Agent, addr: SocketAddr, deadline: Instant) -> Result<Answe
         if received.len() > MAX_MESSAGE {
             return Err(format!(
                 "the agent sent more than {MAX_MESSAGE} bytes without a complete SIP message"
-            ));
+            )
+            .into());
         }
         let Some(left) = remaining(deadline) else {
-            return Err(no_response(started, 0, provisional));
+            return Err(no_response(started, 0, provisional).into());
         };
         stream
             .set_read_timeout(Some(left))
@@ -641,10 +692,10 @@ fn probe_tcp(agent: &Agent, addr: SocketAddr, deadline: Instant) -> Result<Answe
             Ok(0) => return Err("the agent closed the TCP connection without answering".into()),
             Ok(n) => received.extend_from_slice(&chunk[..n]),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return Err(no_response(started, 0, provisional));
+                return Err(no_response(started, 0, provisional).into());
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("TCP error: {e}")),
+            Err(e) => return Err(format!("TCP error: {e}").into()),
         }
     }
 }
@@ -1098,5 +1149,50 @@ mod tests {
         );
         assert_eq!(check.state(), State::Critical);
         assert!(check.summary().contains("DOWN: no response within 9 s"));
+    }
+
+    #[test]
+    fn the_next_address_is_tried_when_one_refuses() {
+        // A scripted UDP peer on 127.0.0.1; nothing on the first address's port.
+        let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let closed = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let closed_addr = closed.local_addr().unwrap();
+        drop(closed);
+        let addr = peer.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let mut buf = [0u8; 65535];
+            let (n, from) = peer.recv_from(&mut buf).unwrap();
+            let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let mut answer = String::from("SIP/2.0 200 OK\r\n");
+            for line in request.lines().filter(|l| {
+                ["Via:", "From:", "To:", "Call-ID:", "CSeq:"]
+                    .iter()
+                    .any(|h| l.starts_with(h))
+            }) {
+                answer.push_str(line);
+                answer.push_str("\r\n");
+            }
+            answer.push_str("Content-Length: 0\r\n\r\n");
+            peer.send_to(answer.as_bytes(), from).unwrap();
+        });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let a = Agent {
+            name: "x".into(),
+            host: "localhost".into(),
+            port: addr.port(),
+            transport: Transport::Udp,
+        };
+        let outcome = probe_addrs(&a, &[closed_addr, addr], deadline, &[]);
+        server.join().unwrap();
+        assert!(
+            matches!(outcome, Outcome::Up { code: 200, .. }),
+            "{outcome:?}"
+        );
+        // With one address only, the refusal is the answer.
+        let outcome = probe_addrs(&a, &[closed_addr], deadline, &[]);
+        assert!(
+            matches!(&outcome, Outcome::Down { why, .. } if why.contains("port unreachable")),
+            "{outcome:?}"
+        );
     }
 }
