@@ -103,7 +103,8 @@ fn bad_ranges_are_unknown_and_name_the_text() {
     for (name, path) in plugins() {
         let help = text(&run(&path, &["--help"]).stdout);
         for option in ["--warning", "--critical"] {
-            if !help.contains(option) {
+            // The option itself, not a longer one like `--warning-rate`.
+            if !help.contains(&format!("{option} <")) {
                 continue;
             }
             let out = run(&path, &[option, "10:5x"]);

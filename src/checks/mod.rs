@@ -3,4 +3,6 @@
 //! pure functions with unit tests beside them.
 
 pub mod iepm_keepalive;
+pub mod kamailio_stats;
+pub mod sip_options;
 pub mod smith_stonith;

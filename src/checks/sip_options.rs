@@ -1,0 +1,1198 @@
+//! SIP OPTIONS probes (seed 000, §2.10 "SIP Agents Monitoring": every agent
+//! should be UP; net.Console's "Sip self test").
+//!
+//! A small but real SIP client over std sockets (RFC 3261): an `OPTIONS`
+//! request with a Via branch (`z9hG4bK…`, `rport`), a From tag, To, Call-ID,
+//! CSeq, Max-Forwards, Contact and `Content-Length: 0`. The answer is matched
+//! by the top Via branch, Call-ID and CSeq; provisional (1xx) answers are
+//! skipped. Over UDP the request is retransmitted with timer E (T1 = 500 ms,
+//! doubling up to T2 = 4 s; every T2 once a provisional answer came) until the
+//! deadline; an ICMP port unreachable (ECONNREFUSED on the connected socket)
+//! is DOWN at once. Over TCP messages are framed by Content-Length.
+
+use crate::output::{plural, Check, Item};
+use crate::perfdata::{Perfdata, Uom};
+use crate::range::format_number;
+use crate::status::State;
+use crate::threshold::Thresholds;
+use std::fmt;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+pub const T1: Duration = Duration::from_millis(500);
+pub const T2: Duration = Duration::from_secs(4);
+pub const DEFAULT_PORT: u16 = 5060;
+/// The largest SIP message accepted (a UDP datagram's maximum).
+const MAX_MESSAGE: usize = 65_535;
+/// How many agents are probed at the same time.
+const MAX_PARALLEL: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    fn via(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+        }
+    }
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        })
+    }
+}
+
+impl FromStr for Transport {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "udp" => Ok(Transport::Udp),
+            "tcp" => Ok(Transport::Tcp),
+            other => Err(format!("transport '{other}' is not udp or tcp")),
+        }
+    }
+}
+
+/// A final response code the operator accepts: `200`, or a class `2xx`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    Code(u16),
+    Class(u16),
+}
+
+impl Expect {
+    pub fn accepts(self, code: u16) -> bool {
+        match self {
+            Expect::Code(c) => c == code,
+            Expect::Class(c) => code / 100 == c,
+        }
+    }
+}
+
+impl FromStr for Expect {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim().to_ascii_lowercase();
+        let bad = || format!("'{s}' is not a SIP final response code (200..699) or class (2xx)");
+        if let Some(class) = t.strip_suffix("xx") {
+            return match class.parse::<u16>() {
+                Ok(c @ 2..=6) => Ok(Expect::Class(c)),
+                _ => Err(bad()),
+            };
+        }
+        match t.parse::<u16>() {
+            Ok(c @ 200..=699) => Ok(Expect::Code(c)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expect::Code(c) => write!(f, "{c}"),
+            Expect::Class(c) => write!(f, "{c}xx"),
+        }
+    }
+}
+
+/// One SIP agent to probe.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agent {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub transport: Transport,
+}
+
+impl Agent {
+    /// `host:port/udp`, with IPv6 literals in brackets.
+    pub fn target(&self) -> String {
+        format!("{}:{}/{}", uri_host(&self.host), self.port, self.transport)
+    }
+}
+
+/// Reads an agents file: `name,address,port,transport` per line (port default
+/// 5060, transport default udp), `#` comments and blank lines allowed, and a
+/// header line `Name,Address,Port,Transport` (the SRE dashboard's columns) skipped.
+pub fn parse_agents(text: &str) -> Result<Vec<Agent>, String> {
+    let mut agents: Vec<Agent> = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let number = index + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        if agents.is_empty()
+            && fields.len() >= 2
+            && fields[0].eq_ignore_ascii_case("name")
+            && fields[1].eq_ignore_ascii_case("address")
+        {
+            continue;
+        }
+        if fields.len() < 2 || fields.len() > 4 {
+            return Err(format!(
+                "line {number}: expected name,address,port,transport, got '{line}'"
+            ));
+        }
+        let (name, host) = (fields[0], fields[1]);
+        if name.is_empty() || host.is_empty() {
+            return Err(format!("line {number}: empty name or address in '{line}'"));
+        }
+        let port = match fields.get(2).filter(|p| !p.is_empty()) {
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|&p| p > 0)
+                .ok_or_else(|| format!("line {number}: port '{p}' is not 1..65535"))?,
+            None => DEFAULT_PORT,
+        };
+        let transport = match fields.get(3).filter(|t| !t.is_empty()) {
+            Some(t) => t.parse().map_err(|e| format!("line {number}: {e}"))?,
+            None => Transport::Udp,
+        };
+        if agents.iter().any(|a| a.name == name) {
+            return Err(format!("line {number}: agent name '{name}' is used twice"));
+        }
+        agents.push(Agent {
+            name: name.to_string(),
+            host: host.trim_matches(|c| c == '[' || c == ']').to_string(),
+            port,
+            transport,
+        });
+    }
+    if agents.is_empty() {
+        return Err("no agents in the file".to_string());
+    }
+    Ok(agents)
+}
+
+fn uri_host(host: &str) -> String {
+    if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+fn addr_host(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+/// The identifiers that tie a response to our request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ids {
+    pub branch: String,
+    pub tag: String,
+    pub call_id: String,
+    pub cseq: u32,
+}
+
+impl Ids {
+    pub fn fresh(local_ip: IpAddr) -> Ids {
+        Ids {
+            branch: format!("z9hG4bK-opscheck-{}", random_hex(8)),
+            tag: random_hex(4),
+            call_id: format!("{}@{}", random_hex(10), local_ip),
+            cseq: 1,
+        }
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // SAFETY: getrandom(2) writes at most buf.len() bytes into buf.
+    let got = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if got != buf.len() as isize {
+        // No entropy source: time and process id still make the ids unique enough.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+            ^ (u128::from(std::process::id()) << 64);
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (seed >> ((i % 16) * 8)) as u8 ^ (i as u8).wrapping_mul(151);
+        }
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The OPTIONS request for `agent`, sent from `local`.
+pub fn build_request(agent: &Agent, local: SocketAddr, ids: &Ids) -> String {
+    let host = uri_host(&agent.host);
+    let transport_param = match agent.transport {
+        Transport::Udp => "",
+        Transport::Tcp => ";transport=tcp",
+    };
+    let local_host = addr_host(local.ip());
+    format!(
+        "OPTIONS sip:{host}:{port}{transport_param} SIP/2.0\r\n\
+         Via: SIP/2.0/{via} {local_host}:{local_port};branch={branch};rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:opscheck@{local_host}>;tag={tag}\r\n\
+         To: <sip:{host}:{port}>\r\n\
+         Call-ID: {call_id}\r\n\
+         CSeq: {cseq} OPTIONS\r\n\
+         Contact: <sip:opscheck@{local_host}:{local_port}{transport_param}>\r\n\
+         Accept: application/sdp\r\n\
+         User-Agent: opscheck check_sip_options/{version}\r\n\
+         Content-Length: 0\r\n\r\n",
+        port = agent.port,
+        via = agent.transport.via(),
+        local_port = local.port(),
+        branch = ids.branch,
+        tag = ids.tag,
+        call_id = ids.call_id,
+        cseq = ids.cseq,
+        version = env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// A parsed SIP response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub code: u16,
+    pub reason: String,
+    /// Header names in lower case, compact forms expanded.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Does this response answer the request with these ids?
+    pub fn answers(&self, ids: &Ids) -> bool {
+        let branch = self.header("via").and_then(top_via_branch);
+        let call_id = self.header("call-id").map(str::trim);
+        let cseq: Vec<&str> = self
+            .header("cseq")
+            .map(|c| c.split_whitespace().collect())
+            .unwrap_or_default();
+        branch == Some(ids.branch.as_str())
+            && call_id == Some(ids.call_id.as_str())
+            && cseq.len() == 2
+            && cseq[0].parse::<u32>().ok() == Some(ids.cseq)
+            && cseq[1] == "OPTIONS"
+    }
+}
+
+fn top_via_branch(via: &str) -> Option<&str> {
+    let top = via.split(',').next()?;
+    top.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("branch")
+            .then_some(value.trim())
+    })
+}
+
+fn full_header_name(name: &str) -> String {
+    let lower = name.trim().to_ascii_lowercase();
+    match lower.as_str() {
+        "v" => "via",
+        "i" => "call-id",
+        "l" => "content-length",
+        "f" => "from",
+        "t" => "to",
+        "m" => "contact",
+        "c" => "content-type",
+        "k" => "supported",
+        _ => return lower,
+    }
+    .to_string()
+}
+
+/// What one pass over received bytes found.
+#[derive(Debug, PartialEq)]
+pub enum Parsed {
+    /// A whole message: the response (None for a request or garbage) and the bytes it took.
+    Message(Option<Response>, usize),
+    /// More bytes are needed.
+    Incomplete,
+}
+
+/// Parses the first SIP message in `buf`, framed by Content-Length (missing = 0).
+/// Leading CRLFs (keep-alives) are consumed.
+pub fn parse_message(buf: &[u8]) -> Parsed {
+    let skip = buf
+        .iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count();
+    let rest = &buf[skip..];
+    if rest.is_empty() {
+        return if skip > 0 {
+            Parsed::Message(None, skip)
+        } else {
+            Parsed::Incomplete
+        };
+    }
+    let Some(head_len) = find_header_end(rest) else {
+        return Parsed::Incomplete;
+    };
+    let head = String::from_utf8_lossy(&rest[..head_len.0]);
+    let mut lines: Vec<String> = Vec::new();
+    for line in head.split('\n').map(|l| l.trim_end_matches('\r')) {
+        if (line.starts_with(' ') || line.starts_with('\t')) && !lines.is_empty() {
+            let last = lines.last_mut().expect("not empty");
+            last.push(' ');
+            last.push_str(line.trim());
+        } else if !line.is_empty() {
+            lines.push(line.to_string());
+        }
+    }
+    let mut headers = Vec::new();
+    for line in lines.iter().skip(1) {
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((full_header_name(name), value.trim().to_string()));
+        }
+    }
+    let body_len = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let total = skip + head_len.1 + body_len;
+    if buf.len() < total {
+        return Parsed::Incomplete;
+    }
+    let response = lines.first().and_then(|start| {
+        let mut parts = start.splitn(3, ' ');
+        let version = parts.next()?;
+        if !version.eq_ignore_ascii_case("SIP/2.0") {
+            return None;
+        }
+        let code = parts
+            .next()?
+            .parse::<u16>()
+            .ok()
+            .filter(|c| (100..700).contains(c))?;
+        Some(Response {
+            code,
+            reason: parts.next().unwrap_or("").trim().to_string(),
+            headers,
+        })
+    });
+    Parsed::Message(response, total)
+}
+
+/// (length of the header block without the blank line, length including it)
+fn find_header_end(buf: &[u8]) -> Option<(usize, usize)> {
+    for i in 0..buf.len() {
+        if buf[i..].starts_with(b"\r\n\r\n") {
+            return Some((i, i + 4));
+        }
+        if buf[i..].starts_with(b"\n\n") {
+            return Some((i, i + 2));
+        }
+    }
+    None
+}
+
+/// The result of probing one agent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Up {
+        code: u16,
+        reason: String,
+        rtt: Duration,
+        retransmissions: u32,
+        server: Option<String>,
+    },
+    Down {
+        why: String,
+        /// The final response, when one came but was not an accepted code.
+        code: Option<u16>,
+    },
+}
+
+fn down(why: impl Into<String>) -> Outcome {
+    Outcome::Down {
+        why: why.into(),
+        code: None,
+    }
+}
+
+/// Probes `agent` until `deadline`, accepting any final response or only `expect`.
+pub fn probe(agent: &Agent, deadline: Instant, expect: &[Expect]) -> Outcome {
+    let addrs: Vec<SocketAddr> = match (agent.host.as_str(), agent.port).to_socket_addrs() {
+        Ok(addrs) => addrs.collect(),
+        Err(e) => return down(format!("cannot resolve {}: {e}", agent.host)),
+    };
+    if addrs.is_empty() {
+        return down(format!("{} resolves to no address", agent.host));
+    }
+    probe_addrs(agent, &addrs, deadline, expect)
+}
+
+/// Probes the agent at these addresses (from resolving its host), in order.
+pub fn probe_addrs(
+    agent: &Agent,
+    addrs: &[SocketAddr],
+    deadline: Instant,
+    expect: &[Expect],
+) -> Outcome {
+    // A name with several addresses (localhost: ::1 and 127.0.0.1): the next
+    // one is tried when an address refuses at once, as a connecting client would.
+    let mut result = Err(Failed::from(String::new()));
+    for (i, addr) in addrs.iter().enumerate() {
+        result = match agent.transport {
+            Transport::Udp => probe_udp(agent, *addr, deadline),
+            Transport::Tcp => probe_tcp(agent, *addr, deadline),
+        };
+        match &result {
+            Err(failed) if failed.next_address && i + 1 < addrs.len() => continue,
+            _ => break,
+        }
+    }
+    match result.map_err(|f| f.why) {
+        Ok(Answer {
+            response,
+            rtt,
+            retransmissions,
+        }) => {
+            let accepted = expect.is_empty() || expect.iter().any(|e| e.accepts(response.code));
+            if accepted {
+                Outcome::Up {
+                    code: response.code,
+                    reason: response.reason.clone(),
+                    rtt,
+                    retransmissions,
+                    server: response
+                        .header("server")
+                        .or_else(|| response.header("user-agent"))
+                        .map(str::to_string),
+                }
+            } else {
+                let wanted: Vec<String> = expect.iter().map(|e| e.to_string()).collect();
+                Outcome::Down {
+                    why: format!(
+                        "answered {} {} in {}, expected {}",
+                        response.code,
+                        response.reason,
+                        ms_text(rtt),
+                        wanted.join(" or ")
+                    ),
+                    code: Some(response.code),
+                }
+            }
+        }
+        Err(why) => down(why),
+    }
+}
+
+/// Why a probe of one address failed, and whether another address may do better.
+struct Failed {
+    why: String,
+    next_address: bool,
+}
+
+impl From<String> for Failed {
+    fn from(why: String) -> Failed {
+        Failed {
+            why,
+            next_address: false,
+        }
+    }
+}
+
+impl From<&str> for Failed {
+    fn from(why: &str) -> Failed {
+        Failed::from(why.to_string())
+    }
+}
+
+/// Refused at once (ICMP unreachable, TCP RST, no route): try the next address.
+fn refused_now(why: String) -> Failed {
+    Failed {
+        why,
+        next_address: true,
+    }
+}
+
+struct Answer {
+    response: Response,
+    rtt: Duration,
+    retransmissions: u32,
+}
+
+fn remaining(deadline: Instant) -> Option<Duration> {
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+}
+
+fn probe_udp(agent: &Agent, addr: SocketAddr, deadline: Instant) -> Result<Answer, Failed> {
+    let bind: SocketAddr = if addr.is_ipv4() {
+        "0.0.0.0:0".parse().expect("valid")
+    } else {
+        "[::]:0".parse().expect("valid")
+    };
+    let socket = UdpSocket::bind(bind).map_err(|e| format!("cannot open a UDP socket: {e}"))?;
+    // A connected socket receives only the agent's datagrams, and reports ICMP
+    // port unreachable as ECONNREFUSED.
+    socket
+        .connect(addr)
+        .map_err(|e| refused_now(format!("cannot reach {addr}: {e}")))?;
+    let local = socket
+        .local_addr()
+        .map_err(|e| format!("no local address: {e}"))?;
+    let ids = Ids::fresh(local.ip());
+    let request = build_request(agent, local, &ids);
+    let started = Instant::now();
+    let refused = |e: &std::io::Error| match e.kind() {
+        ErrorKind::ConnectionRefused => refused_now(format!(
+            "port unreachable (ICMP): nothing listens on UDP {addr}"
+        )),
+        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+            refused_now(format!("UDP {addr}: {e}"))
+        }
+        _ => Failed::from(format!("UDP error: {e}")),
+    };
+    socket.send(request.as_bytes()).map_err(|e| refused(&e))?;
+    let mut interval = T1;
+    let mut next_send = started + interval;
+    let mut retransmissions = 0u32;
+    let mut provisional = false;
+    let mut buf = vec![0u8; MAX_MESSAGE];
+    loop {
+        let Some(left) = remaining(deadline) else {
+            return Err(no_response(started, retransmissions, provisional).into());
+        };
+        let wait = next_send
+            .saturating_duration_since(Instant::now())
+            .min(left)
+            .max(Duration::from_millis(1));
+        socket
+            .set_read_timeout(Some(wait))
+            .map_err(|e| format!("UDP error: {e}"))?;
+        match socket.recv(&mut buf) {
+            Ok(n) => {
+                if let Parsed::Message(Some(response), _) = parse_message(&buf[..n]) {
+                    if response.answers(&ids) {
+                        if response.code < 200 {
+                            // Timer E goes to T2 once the transaction is proceeding.
+                            provisional = true;
+                            continue;
+                        }
+                        return Ok(Answer {
+                            response,
+                            rtt: started.elapsed(),
+                            retransmissions,
+                        });
+                    }
+                }
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(refused(&e)),
+        }
+        let now = Instant::now();
+        if now >= next_send && now < deadline {
+            socket.send(request.as_bytes()).map_err(|e| refused(&e))?;
+            retransmissions += 1;
+            interval = if provisional {
+                T2
+            } else {
+                (interval * 2).min(T2)
+            };
+            next_send = now + interval;
+        }
+    }
+}
+
+fn no_response(started: Instant, retransmissions: u32, provisional: bool) -> String {
+    let what = if provisional {
+        "no final response"
+    } else {
+        "no response"
+    };
+    format!(
+        "{what} within {} s ({})",
+        format_number((started.elapsed().as_secs_f64() * 10.0).round() / 10.0),
+        plural(retransmissions as usize, "retransmission")
+    )
+}
+
+fn probe_tcp(agent: &Agent, addr: SocketAddr, deadline: Instant) -> Result<Answer, Failed> {
+    let left = remaining(deadline).ok_or("no time left to connect")?;
+    let connect_started = Instant::now();
+    let mut stream = TcpStream::connect_timeout(&addr, left).map_err(|e| match e.kind() {
+        ErrorKind::ConnectionRefused => refused_now(format!("TCP connection to {addr} refused")),
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => Failed::from(format!(
+            "TCP connection to {addr} timed out after {} s",
+            format_number((connect_started.elapsed().as_secs_f64() * 10.0).round() / 10.0)
+        )),
+        _ => refused_now(format!("TCP connection to {addr} failed: {e}")),
+    })?;
+    let _ = stream.set_nodelay(true);
+    let local = stream
+        .local_addr()
+        .map_err(|e| format!("no local address: {e}"))?;
+    let ids = Ids::fresh(local.ip());
+    let request = build_request(agent, local, &ids);
+    let started = Instant::now();
+    stream
+        .set_write_timeout(remaining(deadline))
+        .and_then(|_| stream.write_all(request.as_bytes()))
+        .map_err(|e| format!("cannot send the request over TCP: {e}"))?;
+    let mut received: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut provisional = false;
+    loop {
+        // Take every complete message already received.
+        while let Parsed::Message(response, used) = parse_message(&received) {
+            received.drain(..used);
+            if let Some(response) = response.filter(|r| r.answers(&ids)) {
+                if response.code < 200 {
+                    provisional = true;
+                    continue;
+                }
+                return Ok(Answer {
+                    response,
+                    rtt: started.elapsed(),
+                    retransmissions: 0,
+                });
+            }
+        }
+        if received.len() > MAX_MESSAGE {
+            return Err(format!(
+                "the agent sent more than {MAX_MESSAGE} bytes without a complete SIP message"
+            )
+            .into());
+        }
+        let Some(left) = remaining(deadline) else {
+            return Err(no_response(started, 0, provisional).into());
+        };
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|e| format!("TCP error: {e}"))?;
+        match stream.read(&mut chunk) {
+            Ok(0) => return Err("the agent closed the TCP connection without answering".into()),
+            Ok(n) => received.extend_from_slice(&chunk[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err(no_response(started, 0, provisional).into());
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("TCP error: {e}").into()),
+        }
+    }
+}
+
+/// Probes every agent, at most [`MAX_PARALLEL`] at a time, in the agents' order.
+pub fn probe_all(agents: &[Agent], deadline: Instant, expect: &[Expect]) -> Vec<Outcome> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<Outcome>>> =
+        std::sync::Mutex::new(vec![None; agents.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..agents.len().min(MAX_PARALLEL) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(agent) = agents.get(i) else { break };
+                let outcome = probe(agent, deadline, expect);
+                results.lock().expect("no poisoned lock")[i] = Some(outcome);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("no poisoned lock")
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| down("not probed")))
+        .collect()
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+fn ms_text(d: Duration) -> String {
+    format!(
+        "{} ms",
+        format_number((d.as_secs_f64() * 10_000.0).round() / 10.0)
+    )
+}
+
+/// Perfdata label for an agent's RTT.
+fn rtt_label(name: &str) -> String {
+    format!("rtt_{name}")
+}
+
+fn agent_item(
+    agent: &Agent,
+    outcome: &Outcome,
+    rtt: &Thresholds,
+    down_state: State,
+    label: String,
+    prefix: &str,
+) -> Item {
+    match outcome {
+        Outcome::Up {
+            code,
+            reason,
+            rtt: time,
+            retransmissions,
+            server,
+        } => {
+            let value = ms(*time);
+            let mut item = Item::new(
+                rtt.evaluate(value),
+                format!("{prefix}UP: {code} {reason} in {}", ms_text(*time)),
+            )
+            .perf(
+                Perfdata::new(label, value, Uom::Milliseconds)
+                    .thresholds(rtt)
+                    .min(0.0),
+            );
+            if *retransmissions > 0 {
+                item = item.detail(
+                    1,
+                    format!(
+                        "answered after {}",
+                        plural(*retransmissions as usize, "retransmission")
+                    ),
+                );
+            }
+            if let Some(server) = server {
+                item = item.detail(1, format!("server: {server}"));
+            }
+            item
+        }
+        Outcome::Down { why, .. } => Item::new(down_state, format!("{prefix}DOWN: {why}"))
+            .detail(1, format!("probed {}", agent.target()))
+            .perf(
+                Perfdata::unknown(label, Uom::Milliseconds)
+                    .thresholds(rtt)
+                    .min(0.0),
+            ),
+    }
+}
+
+/// One agent (`-H`): DOWN is CRITICAL, UP is judged on its RTT.
+pub fn evaluate_single(agent: &Agent, outcome: &Outcome, rtt: &Thresholds) -> Check {
+    let mut check = Check::new();
+    let item = agent_item(
+        agent,
+        outcome,
+        rtt,
+        State::Critical,
+        "rtt".to_string(),
+        &format!("{} ", agent.target()),
+    );
+    check.ok_summary(item.text.clone());
+    check.item(item);
+    check
+}
+
+/// Many agents (`--agents`): thresholds on the number (or share with `percent`)
+/// DOWN; with none given, any agent DOWN is CRITICAL.
+pub fn evaluate_agents(
+    agents: &[Agent],
+    outcomes: &[Outcome],
+    rtt: &Thresholds,
+    down: &Thresholds,
+    percent: bool,
+) -> Check {
+    let total = agents.len();
+    let down_count = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Down { .. }))
+        .count();
+    let down_pct = if total == 0 {
+        0.0
+    } else {
+        ((down_count as f64 * 100.0 / total as f64) * 10.0).round() / 10.0
+    };
+    let judged = if percent { down_pct } else { down_count as f64 };
+    let down_state = if *down == Thresholds::default() {
+        if down_count > 0 {
+            State::Critical
+        } else {
+            State::Ok
+        }
+    } else {
+        down.evaluate(judged)
+    };
+    let mut check = Check::new();
+    check.perf(
+        Perfdata::new("agents_up", (total - down_count) as f64, Uom::None)
+            .min(0.0)
+            .max(total as f64),
+    );
+    if percent {
+        check.perf(
+            Perfdata::new("agents_down", down_pct, Uom::Percent)
+                .thresholds(down)
+                .min(0.0)
+                .max(100.0),
+        );
+    } else {
+        check.perf(
+            Perfdata::new("agents_down", down_count as f64, Uom::None)
+                .thresholds(down)
+                .min(0.0)
+                .max(total as f64),
+        );
+    }
+    let mut slowest: Option<(&str, Duration)> = None;
+    for (agent, outcome) in agents.iter().zip(outcomes) {
+        if let Outcome::Up { rtt: time, .. } = outcome {
+            if slowest.is_none_or(|(_, t)| *time > t) {
+                slowest = Some((&agent.name, *time));
+            }
+        }
+        check.item(agent_item(
+            agent,
+            outcome,
+            rtt,
+            down_state,
+            rtt_label(&agent.name),
+            &format!("{} ({}) ", agent.name, agent.target()),
+        ));
+    }
+    let down_names: Vec<&str> = agents
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, o)| matches!(o, Outcome::Down { .. }))
+        .map(|(a, _)| a.name.as_str())
+        .collect();
+    let mut ok = if down_count == 0 {
+        format!("{} UP", plural(total, "SIP agent"))
+    } else {
+        format!(
+            "{down_count} of {} DOWN (within thresholds): {}",
+            plural(total, "SIP agent"),
+            down_names.join(", ")
+        )
+    };
+    if let Some((name, time)) = slowest {
+        ok.push_str(&format!(", slowest {name} {}", ms_text(time)));
+    }
+    check.ok_summary(ok);
+    if down_count > 0 && down_state != State::Ok && down_state == check.state() {
+        let mut names = String::new();
+        for (i, name) in down_names.iter().enumerate() {
+            if names.len() + name.len() > 50 {
+                names.push_str(&format!(" and {} more", down_names.len() - i));
+                break;
+            }
+            if i > 0 {
+                names.push_str(", ");
+            }
+            names.push_str(name);
+        }
+        check.problem_summary(format!(
+            "{down_count} of {} DOWN: {names}",
+            plural(total, "SIP agent")
+        ));
+    }
+    check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agent(t: Transport) -> Agent {
+        Agent {
+            name: "cp1".into(),
+            host: "127.0.0.1".into(),
+            port: 5066,
+            transport: t,
+        }
+    }
+
+    fn ids() -> Ids {
+        Ids {
+            branch: "z9hG4bK-opscheck-0011".into(),
+            tag: "abcd".into(),
+            call_id: "c0ffee@10.0.0.1".into(),
+            cseq: 1,
+        }
+    }
+
+    const OK_RESPONSE: &str = "SIP/2.0 200 OK\r\n\
+        Via: SIP/2.0/UDP 10.0.0.1:40000;branch=z9hG4bK-opscheck-0011;rport=40000;received=10.0.0.1\r\n\
+        From: <sip:opscheck@10.0.0.1>;tag=abcd\r\n\
+        To: <sip:127.0.0.1:5066>;tag=e5b1\r\n\
+        Call-ID: c0ffee@10.0.0.1\r\n\
+        CSeq: 1 OPTIONS\r\n\
+        Server: kamailio (5.6.3 (x86_64/linux))\r\n\
+        Content-Length: 0\r\n\r\n";
+
+    #[test]
+    fn the_request_has_every_mandatory_header() {
+        let local: SocketAddr = "10.0.0.1:40000".parse().unwrap();
+        let req = build_request(&agent(Transport::Tcp), local, &ids());
+        assert!(
+            req.starts_with("OPTIONS sip:127.0.0.1:5066;transport=tcp SIP/2.0\r\n"),
+            "{req}"
+        );
+        for header in [
+            "Via: SIP/2.0/TCP 10.0.0.1:40000;branch=z9hG4bK-opscheck-0011;rport\r\n",
+            "Max-Forwards: 70\r\n",
+            "From: <sip:opscheck@10.0.0.1>;tag=abcd\r\n",
+            "To: <sip:127.0.0.1:5066>\r\n",
+            "Call-ID: c0ffee@10.0.0.1\r\n",
+            "CSeq: 1 OPTIONS\r\n",
+            "Contact: <sip:opscheck@10.0.0.1:40000;transport=tcp>\r\n",
+        ] {
+            assert!(req.contains(header), "{header} missing in {req}");
+        }
+        assert!(req.ends_with("Content-Length: 0\r\n\r\n"));
+        let v6 = Agent {
+            host: "::1".into(),
+            ..agent(Transport::Udp)
+        };
+        let req = build_request(&v6, "[::1]:4000".parse().unwrap(), &ids());
+        assert!(
+            req.starts_with("OPTIONS sip:[::1]:5066 SIP/2.0\r\n"),
+            "{req}"
+        );
+        assert!(req.contains("Via: SIP/2.0/UDP [::1]:4000;"), "{req}");
+        // Fresh ids carry the RFC 3261 magic cookie and differ every time.
+        let (a, b) = (Ids::fresh(local.ip()), Ids::fresh(local.ip()));
+        assert!(a.branch.starts_with("z9hG4bK"));
+        assert_ne!(a.branch, b.branch);
+        assert_ne!(a.call_id, b.call_id);
+    }
+
+    #[test]
+    fn responses_are_matched_by_branch_call_id_and_cseq() {
+        let Parsed::Message(Some(r), used) = parse_message(OK_RESPONSE.as_bytes()) else {
+            panic!("not parsed")
+        };
+        assert_eq!(used, OK_RESPONSE.len());
+        assert_eq!((r.code, r.reason.as_str()), (200, "OK"));
+        assert!(r.answers(&ids()));
+        for (from, to) in [
+            ("branch=z9hG4bK-opscheck-0011", "branch=z9hG4bK-other"),
+            ("Call-ID: c0ffee", "Call-ID: tea"),
+            ("CSeq: 1 OPTIONS", "CSeq: 2 OPTIONS"),
+            ("CSeq: 1 OPTIONS", "CSeq: 1 INVITE"),
+        ] {
+            let other = OK_RESPONSE.replace(from, to);
+            let Parsed::Message(Some(r), _) = parse_message(other.as_bytes()) else {
+                panic!()
+            };
+            assert!(!r.answers(&ids()), "{to} matched");
+        }
+        // Compact header forms and several Vias (ours on top).
+        let compact = "SIP/2.0 404 Not Found\r\nv: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-opscheck-0011, SIP/2.0/UDP p;branch=z9hG4bKx\r\ni: c0ffee@10.0.0.1\r\nCSeq: 1  OPTIONS\r\nl: 0\r\n\r\n";
+        let Parsed::Message(Some(r), _) = parse_message(compact.as_bytes()) else {
+            panic!()
+        };
+        assert!(r.answers(&ids()));
+        assert_eq!(r.code, 404);
+    }
+
+    #[test]
+    fn stream_framing_by_content_length() {
+        let body = "v=0\r\n";
+        let with_body = OK_RESPONSE.replace(
+            "Content-Length: 0",
+            &format!("Content-Length: {}", body.len()),
+        ) + body;
+        let two = format!("\r\n\r\n{with_body}{OK_RESPONSE}");
+        let bytes = two.as_bytes();
+        // Keep-alive CRLFs and a partial message.
+        assert_eq!(parse_message(&bytes[..4]), Parsed::Message(None, 4));
+        assert_eq!(parse_message(&bytes[4..30]), Parsed::Incomplete);
+        let Parsed::Message(Some(_), used) = parse_message(&bytes[4..]) else {
+            panic!()
+        };
+        assert_eq!(used, with_body.len());
+        // The body is not yet complete: wait for it.
+        assert_eq!(
+            parse_message(&bytes[4..4 + with_body.len() - 2]),
+            Parsed::Incomplete
+        );
+        let Parsed::Message(Some(_), used) = parse_message(&bytes[4 + with_body.len()..]) else {
+            panic!()
+        };
+        assert_eq!(used, OK_RESPONSE.len());
+        // A request from the peer is consumed but is no response.
+        let req = "OPTIONS sip:x SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(
+            parse_message(req.as_bytes()),
+            Parsed::Message(None, req.len())
+        );
+    }
+
+    #[test]
+    fn agents_files() {
+        let text = "# SRE dashboard\nName,Address,Port,Transport\n\nLHR-SRE-CP1,10.50.20.20,5066,TCP\nAMS-SRE-CP1, 172.16.2.82 ,5066,udp\nlocal,::1\n";
+        let agents = parse_agents(text).unwrap();
+        assert_eq!(agents.len(), 3);
+        assert_eq!(agents[0].transport, Transport::Tcp);
+        assert_eq!(agents[1].host, "172.16.2.82");
+        assert_eq!(
+            (agents[2].port, agents[2].transport),
+            (5060, Transport::Udp)
+        );
+        assert_eq!(agents[2].target(), "[::1]:5060/udp");
+        assert!(parse_agents("a,h,99999,udp")
+            .unwrap_err()
+            .contains("line 1"));
+        assert!(parse_agents("a,h,5060,sctp").unwrap_err().contains("sctp"));
+        assert!(parse_agents("a,h\na,g").unwrap_err().contains("twice"));
+        assert!(parse_agents("# nothing\n").is_err());
+    }
+
+    #[test]
+    fn expect_codes_and_classes() {
+        let e: Expect = "200".parse().unwrap();
+        assert!(e.accepts(200) && !e.accepts(202));
+        let c: Expect = "2xx".parse().unwrap();
+        assert!(c.accepts(202) && !c.accepts(404));
+        assert!("100".parse::<Expect>().is_err());
+        assert!("abc".parse::<Expect>().is_err());
+    }
+
+    fn up(ms: u64) -> Outcome {
+        Outcome::Up {
+            code: 200,
+            reason: "OK".into(),
+            rtt: Duration::from_millis(ms),
+            retransmissions: 0,
+            server: None,
+        }
+    }
+
+    #[test]
+    fn agents_down_counts_and_default_critical() {
+        let agents: Vec<Agent> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|n| Agent {
+                name: n.to_string(),
+                ..agent(Transport::Udp)
+            })
+            .collect();
+        let outcomes = vec![up(2), down("refused"), up(5), up(1)];
+        let none = Thresholds::default();
+        let check = evaluate_agents(&agents, &outcomes, &none, &none, false);
+        assert_eq!(check.state(), State::Critical);
+        let text = check.render_text("SIP_OPTIONS", 0);
+        assert!(text.starts_with("SIP_OPTIONS CRITICAL - 1 of 4 SIP agents DOWN: b | agents_up=3;;;0;4 agents_down=1;;;0;4 rtt_a=2ms;;;0 rtt_b=U;;;0"), "{text}");
+        // -w 0 -c 1: one down is a warning; --percent -c 20: 25% is critical.
+        let t = Thresholds::new(Some("0".parse().unwrap()), Some("1".parse().unwrap()));
+        assert_eq!(
+            evaluate_agents(&agents, &outcomes, &none, &t, false).state(),
+            State::Warning
+        );
+        let p = Thresholds::new(None, Some("20".parse().unwrap()));
+        let check = evaluate_agents(&agents, &outcomes, &none, &p, true);
+        assert_eq!(check.state(), State::Critical);
+        assert!(check
+            .render_text("S", 0)
+            .contains("agents_down=25%;;20;0;100"));
+        // Tolerated: OK, and the summary still names the agent down.
+        let wide = Thresholds::new(None, Some("2".parse().unwrap()));
+        let check = evaluate_agents(&agents, &outcomes, &none, &wide, false);
+        assert_eq!(check.state(), State::Ok);
+        assert!(
+            check
+                .summary()
+                .starts_with("1 of 4 SIP agents DOWN (within thresholds): b"),
+            "{}",
+            check.summary()
+        );
+        // RTT thresholds per agent.
+        let rtt = Thresholds::new(Some("4".parse().unwrap()), None);
+        let all_up = vec![up(2), up(3), up(5), up(1)];
+        let check = evaluate_agents(&agents, &all_up, &rtt, &none, false);
+        assert_eq!(check.state(), State::Warning);
+        assert!(
+            check
+                .summary()
+                .starts_with("c (127.0.0.1:5066/udp) UP: 200 OK in 5 ms"),
+            "{}",
+            check.summary()
+        );
+    }
+
+    #[test]
+    fn single_agent_states() {
+        let a = agent(Transport::Udp);
+        let none = Thresholds::default();
+        let check = evaluate_single(&a, &up(3), &none);
+        assert_eq!(check.state(), State::Ok);
+        assert_eq!(
+            check.render_text("SIP_OPTIONS", 0).lines().next().unwrap(),
+            "SIP_OPTIONS OK - 127.0.0.1:5066/udp UP: 200 OK in 3 ms | rtt=3ms;;;0"
+        );
+        let check = evaluate_single(
+            &a,
+            &down("no response within 9 s (4 retransmissions)"),
+            &none,
+        );
+        assert_eq!(check.state(), State::Critical);
+        assert!(check.summary().contains("DOWN: no response within 9 s"));
+    }
+
+    #[test]
+    fn the_next_address_is_tried_when_one_refuses() {
+        // A scripted UDP peer on 127.0.0.1; nothing on the first address's port.
+        let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let closed = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let closed_addr = closed.local_addr().unwrap();
+        drop(closed);
+        let addr = peer.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let mut buf = [0u8; 65535];
+            let (n, from) = peer.recv_from(&mut buf).unwrap();
+            let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let mut answer = String::from("SIP/2.0 200 OK\r\n");
+            for line in request.lines().filter(|l| {
+                ["Via:", "From:", "To:", "Call-ID:", "CSeq:"]
+                    .iter()
+                    .any(|h| l.starts_with(h))
+            }) {
+                answer.push_str(line);
+                answer.push_str("\r\n");
+            }
+            answer.push_str("Content-Length: 0\r\n\r\n");
+            peer.send_to(answer.as_bytes(), from).unwrap();
+        });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let a = Agent {
+            name: "x".into(),
+            host: "localhost".into(),
+            port: addr.port(),
+            transport: Transport::Udp,
+        };
+        let outcome = probe_addrs(&a, &[closed_addr, addr], deadline, &[]);
+        server.join().unwrap();
+        assert!(
+            matches!(outcome, Outcome::Up { code: 200, .. }),
+            "{outcome:?}"
+        );
+        // With one address only, the refusal is the answer.
+        let outcome = probe_addrs(&a, &[closed_addr], deadline, &[]);
+        assert!(
+            matches!(&outcome, Outcome::Down { why, .. } if why.contains("port unreachable")),
+            "{outcome:?}"
+        );
+    }
+}
