@@ -2,5 +2,9 @@
 //! Each module reads through the core and keeps its parsing and evaluation in
 //! pure functions with unit tests beside them.
 
+pub mod iepm_hung;
 pub mod iepm_keepalive;
+pub mod iepm_servers;
+pub mod proc_match;
+pub mod seon_daemons;
 pub mod smith_stonith;
