@@ -16,26 +16,41 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const CHECK_PROCS: &str = "/usr/lib/nagios/plugins/check_procs";
-const RUNS: usize = 30;
+const RUNS: usize = 50;
 
-fn median_run(argv: &[String]) -> (Duration, String) {
-    let mut times = Vec::with_capacity(RUNS);
-    let mut first = String::new();
+/// Runs each command `RUNS` times, alternating them so that the load of a shared
+/// machine weighs on both alike; returns each one's median and last first line.
+fn median_runs(commands: &[&[String]]) -> Vec<(Duration, String)> {
+    let mut times = vec![Vec::with_capacity(RUNS); commands.len()];
+    let mut lines = vec![String::new(); commands.len()];
     for _ in 0..RUNS {
-        let started = Instant::now();
-        let out = Command::new(&argv[0]).args(&argv[1..]).output().unwrap();
-        times.push(started.elapsed());
-        first = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string();
+        for (i, argv) in commands.iter().enumerate() {
+            let started = Instant::now();
+            let out = Command::new(&argv[0]).args(&argv[1..]).output().unwrap();
+            times[i].push(started.elapsed());
+            lines[i] = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+        }
     }
-    times.sort();
-    (times[RUNS / 2], first)
+    times
+        .into_iter()
+        .zip(lines)
+        .map(|(mut t, line)| {
+            t.sort();
+            (t[RUNS / 2], line)
+        })
+        .collect()
 }
 
 fn main() {
+    // `cargo test --all-targets` runs this too, without `--bench`: no timing there.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("procs bench: run it with `cargo bench --bench procs`");
+        return;
+    }
     for needed in [CHECK_PROCS, PYTHON] {
         if !Path::new(needed).exists() {
             println!("procs bench skipped: {needed} not found (monitoring-plugins-basic, python3)");
@@ -84,11 +99,16 @@ fn main() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    // One warm-up run each (page cache, dynamic loader).
-    median_run(&ours[..1]);
-    let (our_time, our_line) = median_run(&ours);
-    let (their_time, their_line) = median_run(&theirs);
-    println!("process table: {processes} processes; {RUNS} runs each, median wall time");
+    // Warm-up runs (page cache, dynamic loader), then the measured ones.
+    for argv in [&ours, &theirs] {
+        Command::new(&argv[0]).args(&argv[1..]).output().unwrap();
+    }
+    let results = median_runs(&[&ours, &theirs]);
+    let (our_time, our_line) = results[0].clone();
+    let (their_time, their_line) = results[1].clone();
+    println!(
+        "process table: {processes} processes; {RUNS} runs each, alternated, median wall time"
+    );
     println!(
         "check_seon_daemons (4 daemons, 3 children, 3 ports): {:>8.2} ms  {}",
         our_time.as_secs_f64() * 1e3,

@@ -126,3 +126,23 @@ fn bad_lists_are_unknown() {
     assert_eq!(code, 3);
     assert!(text.contains("no patterns listed in"), "{text}");
 }
+
+/// The guide's list as shipped in examples/: all twelve patterns parsed.
+#[test]
+fn shipped_example_list() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/iepm-config/cleanup-list"
+    );
+    let out = Command::cargo_bin("check_iepm_hung")
+        .unwrap()
+        .args(["--config", path])
+        .arg(format!("--user={}", unique_uid()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "IEPM_HUNG OK - no hung processes (12 patterns, 0 matching processes within their limits) | hung=0;0;;0 matching=0;;;0\n"
+    );
+}

@@ -153,3 +153,35 @@ fn bad_lists_are_unknown() {
     assert!(String::from_utf8_lossy(&out.stdout)
         .contains("cannot read the server list /nonexistent/servers.alive"));
 }
+
+/// The guide's list as shipped in examples/: parsed whole; with a user that
+/// runs nothing, every server is reported missing.
+#[test]
+fn shipped_example_list() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/iepm-config/servers.alive"
+    );
+    let out = Command::cargo_bin("check_iepm_servers")
+        .unwrap()
+        .args(["--config", path])
+        .arg(format!("--user={}", unique_uid()))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("expected=6;;;0 running=0;;6:;0;6"), "{text}");
+    for name in [
+        "bw-iperf-server",
+        "thrulayd",
+        "pathload_snd",
+        "map-updated",
+        "pathchirp_snd",
+        "owampd",
+    ] {
+        assert!(
+            text.contains(&format!("[CRITICAL] {name} not running")),
+            "{name}: {text}"
+        );
+    }
+}

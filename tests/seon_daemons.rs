@@ -414,3 +414,24 @@ fn stale_pids_are_critical_with_the_remedy() {
     assert_eq!(code, 3, "{text}");
     assert!(text.contains("is not a daemon name and a PID"), "{text}");
 }
+
+/// The guide's recorded PIDs as shipped in examples/: on a machine without
+/// Seon, each is stale and the remedy is to start the daemon in forced mode.
+#[test]
+fn shipped_example_pid_file() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/seon/recorded-pids");
+    let out = Command::cargo_bin("check_seon_daemons")
+        .unwrap()
+        .args(["--pid-file", path])
+        .arg(format!("--user={}", unique_uid()))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.starts_with("SEON_DAEMONS CRITICAL - no Seon daemon running (6 expected) |"),
+        "{text}"
+    );
+    assert!(text.contains("stale_pids="), "{text}");
+    assert!(text.contains("recorded for seonsqd"), "{text}");
+}

@@ -345,9 +345,20 @@ pub fn read_sockets(
     ports: &[u16],
 ) -> std::io::Result<(Vec<Listener>, SocketOwners)> {
     crate::timeout::set_activity("reading the listening sockets");
-    let listeners: Vec<Listener> = procs::listeners()?
+    // Only TCP is wanted: reading the UDP tables too would cost time for nothing.
+    use procfs::net::TcpState;
+    let io = std::io::Error::other;
+    let listeners: Vec<Listener> = procfs::net::tcp()
+        .map_err(io)?
         .into_iter()
-        .filter(|l| l.protocol == Protocol::Tcp && ports.contains(&l.port))
+        .chain(procfs::net::tcp6().unwrap_or_default())
+        .filter(|e| e.state == TcpState::Listen && ports.contains(&e.local_address.port()))
+        .map(|e| Listener {
+            protocol: Protocol::Tcp,
+            address: e.local_address.ip(),
+            port: e.local_address.port(),
+            inode: e.inode,
+        })
         .collect();
     let mut owners = procs::socket_owners_among(candidates.iter().copied());
     if listeners.iter().any(|l| !owners.contains_key(&l.inode)) {

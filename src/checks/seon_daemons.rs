@@ -105,7 +105,8 @@ impl Options {
             given.to_vec()
         };
         list.extend((0..capi).map(|n| format!("seonrd_capi_{n}")));
-        list.dedup();
+        let mut seen = HashSet::new();
+        list.retain(|name| seen.insert(name.clone()));
         list
     }
 
