@@ -623,8 +623,25 @@ pub fn read_recorded(source: &PidSource) -> Recorded {
     }
 }
 
+/// A `--listen` for a daemon this check never looks at is a typo: say so
+/// rather than check nothing (`seonclientd` is accepted without `--enterprise`).
+pub fn validate(options: &Options) -> Result<(), Failure> {
+    let names = options.names();
+    for listen in &options.listen {
+        if !names.contains(&listen.name) && listen.name != CLIENT {
+            return Err(Failure::unknown(format!(
+                "--listen {}: not a daemon this check looks at ({})",
+                listen.name,
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Reads the process table, the sockets and the recorded PIDs, and judges them.
 pub fn check(options: &Options) -> CheckResult {
+    validate(options)?;
     crate::timeout::set_activity("reading the process table");
     let procs = procs::snapshot()
         .map_err(|e| Failure::unknown(format!("cannot read the process table: {e}")))?;
@@ -977,6 +994,17 @@ mod tests {
         assert_eq!(o.port("seonrd_capi_0"), None);
         o.listen = vec!["seonrd_capi_0=7000".parse().unwrap()];
         assert_eq!(o.port("seonrd_capi_0"), Some(7000));
+        assert!(validate(&o).is_ok());
+        o.listen.push("seonclientd=60001".parse().unwrap());
+        assert!(
+            validate(&o).is_ok(),
+            "clientd's port may be set without --enterprise"
+        );
+        o.listen.push("seonrd_tcip=3305".parse().unwrap());
+        assert!(validate(&o)
+            .unwrap_err()
+            .message
+            .contains("--listen seonrd_tcip: not a daemon this check looks at"));
         assert_eq!(
             Options::receivers(&["seonrd_x".into()], 2),
             vec!["seonrd_x", "seonrd_capi_0", "seonrd_capi_1"]
