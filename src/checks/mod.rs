@@ -2,7 +2,11 @@
 //! Each module reads through the core and keeps its parsing and evaluation in
 //! pure functions with unit tests beside them.
 
+pub mod iepm_hung;
 pub mod iepm_keepalive;
+pub mod iepm_servers;
 pub mod kamailio_stats;
+pub mod proc_match;
+pub mod seon_daemons;
 pub mod sip_options;
 pub mod smith_stonith;
