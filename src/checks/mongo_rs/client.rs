@@ -89,6 +89,7 @@ async fn fetch_async(connection: &Connection) -> Result<Fetched, Failure> {
             }
         })?;
     apply(connection, &mut options)?;
+    let budget = connect_budget(connection.timeout);
     let hosts: Vec<String> = options.hosts.iter().map(|h| h.to_string()).collect();
     let hosts = hosts.join(",");
     // Any member will do: the status is each member's view of the whole set.
@@ -104,7 +105,7 @@ async fn fetch_async(connection: &Connection) -> Result<Fetched, Failure> {
         .run_command(doc! { "replSetGetStatus": 1 })
         .selection_criteria(any_member.clone())
         .await
-        .map_err(|e| Failure::critical(located(&hosts, &e)))?;
+        .map_err(|e| Failure::critical(located(&hosts, budget, &e)))?;
 
     set_activity(format!("running replSetGetConfig on {hosts}"));
     let (config, config_error) = match admin
@@ -193,8 +194,15 @@ fn apply(connection: &Connection, options: &mut ClientOptions) -> Result<(), Fai
 }
 
 /// The error with the servers it concerns, unless it names them already.
-fn located(hosts: &str, error: &Error) -> String {
+fn located(hosts: &str, budget: Duration, error: &Error) -> String {
     match &*error.kind {
+        ErrorKind::ServerSelection { message, .. } if server_errors(message).is_empty() => {
+            // Connected (or still connecting) but no handshake answer in time.
+            format!(
+                "{hosts}: no answer within {} s",
+                crate::range::format_number(budget.as_secs_f64())
+            )
+        }
         ErrorKind::ServerSelection { .. } => describe(error),
         _ => format!("{hosts}: {}", describe(error)),
     }
