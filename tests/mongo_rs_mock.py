@@ -12,7 +12,9 @@ and answers like a MongoDB 5.0 secondary of the set in the status document:
   anything else        a CommandNotFound error
 
 Scenarios: ok (default), auth-fail, hang-status (replSetGetStatus is never
-answered), silent (a TCP listener that accepts and never answers anything).
+answered), silent (a TCP listener that accepts and never answers anything),
+standalone (a mongod started without --replSet: no setName, and
+replSetGetStatus fails with NoReplicationEnabled).
 
 It listens on a free port of 127.0.0.1 picked by the system, prints
 "PORT <n>" on stdout, appends each command name it receives to --log, and
@@ -32,7 +34,7 @@ def main():
     parser.add_argument("--status", help="replSetGetStatus reply (Extended JSON)")
     parser.add_argument("--config", help="replSetGetConfig reply (Extended JSON)")
     parser.add_argument("--scenario", default="ok",
-                        choices=["ok", "auth-fail", "hang-status", "silent"])
+                        choices=["ok", "auth-fail", "hang-status", "silent", "standalone"])
     parser.add_argument("--log", help="file to append received command names to")
     args = parser.parse_args()
 
@@ -83,6 +85,10 @@ def main():
         }
         if primary:
             reply["primary"] = primary
+        if args.scenario == "standalone":
+            for key in ("hosts", "setName", "setVersion", "secondary", "primary", "me"):
+                reply.pop(key, None)
+            reply["ismaster"] = reply["isWritablePrimary"] = True
         if "saslSupportedMechs" in request.doc:
             reply["saslSupportedMechs"] = ["SCRAM-SHA-256", "SCRAM-SHA-1"]
         return request.ok(reply)
@@ -96,6 +102,9 @@ def main():
         if lowered in ("saslstart", "saslcontinue"):
             return request.command_err(18, "Authentication failed.", codeName="AuthenticationFailed")
         if name == "replSetGetStatus":
+            if args.scenario == "standalone":
+                return request.command_err(76, "not running with --replSet",
+                                           codeName="NoReplicationEnabled")
             if args.scenario == "hang-status":
                 return True  # handled: never answered
             return request.reply(status)

@@ -204,6 +204,7 @@ pub fn format_double(n: f64) -> String {
 
 /// A captured status: Extended JSON (relaxed or canonical), or the shells' print form.
 pub fn parse_input(text: &str) -> Result<Value, Failure> {
+    let text = text.trim_start_matches('\u{feff}');
     if let Ok(value) = serde_json::from_str::<Value>(text) {
         return Ok(value);
     }

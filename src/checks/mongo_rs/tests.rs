@@ -477,3 +477,15 @@ fn optime_without_optime_date_uses_the_timestamp() {
     // The timestamps count whole seconds, as optimeDate does.
     assert_eq!(check.summary(), "10.0.161.64:27017 lag 1m 35s");
 }
+
+#[test]
+fn a_byte_order_mark_and_windows_line_ends_are_accepted() {
+    let shell = format!(
+        "\u{feff}{}",
+        example!("seed.shell.txt").replace('\n', "\r\n")
+    );
+    let json = format!("\u{feff}{}", example!("seed.relaxed.json"));
+    for text in [shell, json] {
+        assert_eq!(run(&text, &defaults()).state(), State::Ok);
+    }
+}
