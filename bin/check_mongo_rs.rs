@@ -26,7 +26,7 @@ use std::path::PathBuf;
 struct Args {
     /// Connection URI: mongodb://[user:pass@]host[:port][,host…]/?options or mongodb+srv://…
     /// (replicaSet=, tls=true, authSource=, authMechanism=… as the driver documents).
-    /// Default: $MONGODB_URI, else -H/-P, else mongodb://127.0.0.1:27017
+    /// Without --uri: -H/-P when given, else $MONGODB_URI, else mongodb://127.0.0.1:27017
     #[arg(long, value_name = "URI", conflicts_with_all = ["host", "port"])]
     uri: Option<String>,
 
