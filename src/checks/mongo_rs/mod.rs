@@ -623,42 +623,37 @@ fn judge(status: &Status, config: &HashMap<String, MemberConfig>, options: &Opti
         // Lag: secondaries against the reference; the primary is the reference (0);
         // arbiters hold no data; members in other states get U (stable labels).
         let lag_label = format!("lag_{}", member.name);
-        if member.state == "ARBITER" {
-        } else if member.state == "PRIMARY" && member.healthy {
-            perf.push(
+        match (member.state.as_str(), member.optime_ms, reference) {
+            ("ARBITER", _, _) => {}
+            ("PRIMARY", _, _) if member.healthy => perf.push(
                 Perfdata::new(lag_label, 0.0, Uom::Seconds)
                     .thresholds(&options.lag)
                     .min(0.0),
-            );
-        } else if let (true, true, Some(optime), Some((reference_ms, _))) = (
-            member.state == "SECONDARY",
-            member.healthy,
-            member.optime_ms,
-            reference,
-        ) {
-            let behind = secs(optime, reference_ms).max(0.0);
-            let lag = (behind - delay).max(0.0);
-            let s = options.lag.evaluate(lag);
-            problems.add(s, format!("{} lag {}", member.name, human(lag)));
-            state = state.worst(s);
-            max_lag = Some(max_lag.map_or(lag, |m: f64| m.max(lag)));
-            facts.push(if delay > 0.0 {
-                format!(
-                    "lag {} (behind {}, delay {})",
-                    human(lag),
-                    human(behind),
-                    human(delay)
-                )
-            } else {
-                format!("lag {}", human(lag))
-            });
-            perf.push(
-                Perfdata::new(lag_label, ms_round(lag), Uom::Seconds)
-                    .thresholds(&options.lag)
-                    .min(0.0),
-            );
-        } else {
-            perf.push(Perfdata::unknown(lag_label, Uom::Seconds).thresholds(&options.lag));
+            ),
+            ("SECONDARY", Some(optime), Some((reference_ms, _))) if member.healthy => {
+                let behind = secs(optime, reference_ms).max(0.0);
+                let lag = (behind - delay).max(0.0);
+                let s = options.lag.evaluate(lag);
+                problems.add(s, format!("{} lag {}", member.name, human(lag)));
+                state = state.worst(s);
+                max_lag = Some(max_lag.map_or(lag, |m: f64| m.max(lag)));
+                facts.push(if delay > 0.0 {
+                    format!(
+                        "lag {} (behind {}, delay {})",
+                        human(lag),
+                        human(behind),
+                        human(delay)
+                    )
+                } else {
+                    format!("lag {}", human(lag))
+                });
+                perf.push(
+                    Perfdata::new(lag_label, ms_round(lag), Uom::Seconds)
+                        .thresholds(&options.lag)
+                        .min(0.0),
+                );
+            }
+            _ => perf.push(Perfdata::unknown(lag_label, Uom::Seconds).thresholds(&options.lag)),
         }
 
         // Heartbeat age, for the members the status was not taken on.
@@ -740,7 +735,11 @@ fn judge(status: &Status, config: &HashMap<String, MemberConfig>, options: &Opti
         [p] => format!("{set}: primary {}", p.name),
         _ => set.to_string(),
     }];
-    parts.push(plural(secondaries, "secondary").replace("secondarys", "secondaries"));
+    parts.push(if secondaries == 1 {
+        "1 secondary".to_string()
+    } else {
+        format!("{secondaries} secondaries")
+    });
     if arbiters > 0 {
         parts.push(plural(arbiters, "arbiter"));
     }
