@@ -11,6 +11,8 @@ and answers like a MongoDB 5.0 secondary of the set in the status document:
   saslStart            "Authentication failed." (code 18) in --scenario auth-fail
   anything else        a CommandNotFound error
 
+With --tls it serves TLS (mockupdb's bundled self-signed certificate, CN=server).
+
 Scenarios: ok (default), auth-fail, hang-status (replSetGetStatus is never
 answered), silent (a TCP listener that accepts and never answers anything),
 standalone (a mongod started without --replSet: no setName, and
@@ -36,6 +38,8 @@ def main():
     parser.add_argument("--scenario", default="ok",
                         choices=["ok", "auth-fail", "hang-status", "silent", "standalone"])
     parser.add_argument("--log", help="file to append received command names to")
+    parser.add_argument("--tls", action="store_true",
+                        help="serve TLS with mockupdb's bundled self-signed certificate")
     args = parser.parse_args()
 
     if args.scenario == "silent":
@@ -46,7 +50,22 @@ def main():
         sys.stdin.read()
         return
 
+    import mockupdb
     from mockupdb import MockupDB
+
+    if args.tls:
+        # mockupdb wraps its listening socket with ssl.wrap_socket, which newer
+        # Pythons lack: give it the same through an SSLContext.
+        import ssl
+
+        class _Ssl:
+            @staticmethod
+            def wrap_socket(sock, certfile, server_side):
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(certfile)
+                return context.wrap_socket(sock, server_side=server_side)
+
+        mockupdb._ssl = _Ssl
 
     def load(path):
         with open(path) as f:
@@ -118,7 +137,7 @@ def main():
             return request.ok()
         return request.command_err(59, "no such command: '%s'" % name, codeName="CommandNotFound")
 
-    server = MockupDB(port=None, verbose=False)  # binds 127.0.0.1 (AF_INET localhost)
+    server = MockupDB(port=None, verbose=False, ssl=args.tls)  # binds 127.0.0.1 (AF_INET localhost)
     server.autoresponds(respond)
     port = server.run()
     print("PORT %d" % port, flush=True)
