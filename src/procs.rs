@@ -238,7 +238,9 @@ mod tests {
                 .iter()
                 .find(|l| l.port == port && l.protocol == Protocol::Tcp)
                 .unwrap_or_else(|| panic!("listener on {port}"));
-            assert_eq!(owners.get(&l.inode), Some(&vec![me]));
+            // Another test thread forking at this moment can hold the descriptor
+            // briefly (until its exec closes it): this process must be among the owners.
+            assert!(owners.get(&l.inode).is_some_and(|pids| pids.contains(&me)));
             let among = socket_owners_among([me]);
             assert_eq!(among.get(&l.inode), Some(&vec![me]));
         }

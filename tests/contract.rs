@@ -102,11 +102,18 @@ fn usage_errors_are_unknown_on_stdout() {
 fn bad_ranges_are_unknown_and_name_the_text() {
     for (name, path) in plugins() {
         let help = text(&run(&path, &["--help"]).stdout);
-        for option in ["--warning", "--critical"] {
-            // The option itself, not a longer one like `--warning-rate`.
-            if !help.contains(&format!("{option} <")) {
-                continue;
-            }
+        // Every range option: -w/--warning, -c/--critical and per-metric ones
+        // (--warning-lag …), recognised by their `<RANGE>` value in the help.
+        let words: Vec<&str> = help.split_whitespace().collect();
+        let options: Vec<&str> = words
+            .windows(2)
+            .filter(|w| {
+                (w[0].starts_with("--warning") || w[0].starts_with("--critical"))
+                    && w[1] == "<RANGE>"
+            })
+            .map(|w| w[0])
+            .collect();
+        for option in options {
             let out = run(&path, &[option, "10:5x"]);
             assert_eq!(out.status.code(), Some(3), "{name} {option}");
             assert_status_line(&name, &out, "UNKNOWN");

@@ -1,0 +1,710 @@
+//! MongoDB shell print form → Extended JSON, so that an operator can paste the
+//! output of `mongo --eval 'rs.status()'` (legacy shell) or `mongosh` as it is.
+//!
+//! The shells print a JavaScript object literal, not JSON: keys may be unquoted,
+//! strings single-quoted (mongosh), and BSON values appear as constructor calls:
+//! `ISODate("…")`, `NumberLong(1)`, `Long('1')`, `NumberInt(1)`, `Int32(1)`,
+//! `Timestamp(1718878840, 1)`, `Timestamp({ t: 1718878840, i: 1 })`,
+//! `BinData(0, "…")`, `Binary.createFromBase64('…', 0)`,
+//! `Binary(Buffer.from("…", "hex"), 0)`, `UUID("…")`, `ObjectId("…")`,
+//! `NumberDecimal("…")`, `MinKey`, `MaxKey`. This is a small recursive-descent
+//! parser of that literal language that produces canonical Extended JSON
+//! values (`{"$date": …}`, `{"$numberLong": "1"}`, `{"$timestamp": {"t", "i"}}`),
+//! which the status evaluation reads the same way as the driver's documents.
+//!
+//! Lines before the document (`MongoDB shell version …`, `connecting to: …`,
+//! `Implicit session: …`, a prompt) are skipped: the document starts at the
+//! first line that begins with `{`. Text on lines after the document (a prompt)
+//! is ignored.
+
+use serde_json::{json, Map, Value};
+
+/// Converts shell output holding one document to Extended JSON.
+pub fn to_json(text: &str) -> Result<Value, String> {
+    let start = document_start(text)
+        .ok_or_else(|| "no document found (no line starts with '{')".to_string())?;
+    let mut parser = Parser {
+        src: text.as_bytes(),
+        pos: start,
+        text,
+    };
+    let value = parser.value(0)?;
+    parser.skip_space();
+    if parser.pos < parser.src.len() {
+        // Only what follows on later lines (a prompt, "bye") may be ignored.
+        let rest = &text[parser.pos..];
+        let line_break_before = text[..parser.pos]
+            .rfind('\n')
+            .is_some_and(|nl| text[nl..parser.pos].trim().is_empty());
+        if !line_break_before {
+            return Err(parser.error(&format!(
+                "unexpected text after the document: {}",
+                snippet(rest)
+            )));
+        }
+    }
+    Ok(value)
+}
+
+/// Byte offset of the first line whose first non-blank character is `{`.
+fn document_start(text: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('{') {
+            return Some(offset + (line.len() - trimmed.len()));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+fn snippet(text: &str) -> String {
+    let t: String = text.trim().chars().take(30).collect();
+    format!("'{t}'")
+}
+
+/// Nesting deeper than this is refused rather than risking the stack.
+const MAX_DEPTH: usize = 128;
+
+struct Parser<'a> {
+    src: &'a [u8],
+    pos: usize,
+    text: &'a str,
+}
+
+impl Parser<'_> {
+    fn line(&self) -> usize {
+        self.text[..self.pos.min(self.text.len())]
+            .bytes()
+            .filter(|&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    fn error(&self, message: &str) -> String {
+        format!("line {}: {message}", self.line())
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.src.get(self.pos).copied()
+    }
+
+    fn found(&self) -> String {
+        match self.peek() {
+            None => "the end of the input".to_string(),
+            Some(_) => snippet(&self.text[self.pos..]),
+        }
+    }
+
+    fn skip_space(&mut self) {
+        while let Some(b) = self.peek() {
+            if b.is_ascii_whitespace() {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn expect(&mut self, byte: u8, what: &str) -> Result<(), String> {
+        self.skip_space();
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.error(&format!("expected {what}, found {}", self.found())))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, String> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("document nested too deeply"));
+        }
+        self.skip_space();
+        match self.peek() {
+            Some(b'{') => self.object(depth),
+            Some(b'[') => self.array(depth),
+            Some(b'"') | Some(b'\'') => Ok(Value::String(self.string()?)),
+            Some(b'-') | Some(b'+') | Some(b'.') | Some(b'0'..=b'9') => self.number(),
+            Some(b) if is_ident_start(b) => self.word(depth),
+            _ => Err(self.error(&format!("expected a value, found {}", self.found()))),
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Value, String> {
+        self.pos += 1; // '{'
+        let mut map = Map::new();
+        loop {
+            self.skip_space();
+            if self.peek() == Some(b'}') {
+                self.pos += 1;
+                return Ok(Value::Object(map));
+            }
+            let key = match self.peek() {
+                Some(b'"') | Some(b'\'') => self.string()?,
+                Some(b) if is_ident_char(b) => self.ident(),
+                _ => {
+                    return Err(
+                        self.error(&format!("expected a field name, found {}", self.found()))
+                    )
+                }
+            };
+            self.expect(b':', &format!("':' after field '{key}'"))?;
+            let value = self.value(depth + 1)?;
+            map.insert(key, value);
+            self.skip_space();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {}
+                _ => {
+                    return Err(self.error(&format!(
+                        "expected ',' or '}}' after a field, found {}",
+                        self.found()
+                    )))
+                }
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Value, String> {
+        self.pos += 1; // '['
+        let mut items = Vec::new();
+        loop {
+            self.skip_space();
+            if self.peek() == Some(b']') {
+                self.pos += 1;
+                return Ok(Value::Array(items));
+            }
+            items.push(self.value(depth + 1)?);
+            self.skip_space();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {}
+                _ => {
+                    return Err(self.error(&format!(
+                        "expected ',' or ']' in a list, found {}",
+                        self.found()
+                    )))
+                }
+            }
+        }
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        let quote = self.src[self.pos];
+        self.pos += 1;
+        let mut out = String::new();
+        loop {
+            let rest = &self.text[self.pos..];
+            let mut chars = rest.char_indices();
+            let Some((_, c)) = chars.next() else {
+                return Err(self.error("unterminated string"));
+            };
+            if c == '\n' {
+                return Err(self.error("line break inside a string"));
+            }
+            self.pos += c.len_utf8();
+            match c {
+                c if c as u32 == quote as u32 => return Ok(out),
+                '\\' => {
+                    let Some(e) = self.peek() else {
+                        return Err(self.error("unterminated string"));
+                    };
+                    self.pos += 1;
+                    match e {
+                        b'"' => out.push('"'),
+                        b'\'' => out.push('\''),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'0' => out.push('\0'),
+                        b'u' => {
+                            let high = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&high)
+                                && self.src.get(self.pos..self.pos + 2) == Some(b"\\u")
+                            {
+                                self.pos += 2;
+                                let low = self.hex4()?;
+                                0x10000
+                                    + ((high - 0xD800) << 10)
+                                    + (low.wrapping_sub(0xDC00) & 0x3FF)
+                            } else {
+                                high
+                            };
+                            out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
+                        }
+                        _ => {
+                            // JavaScript keeps the character of an unknown escape.
+                            self.pos -= 1;
+                            let c = self.text[self.pos..].chars().next().unwrap_or('\\');
+                            self.pos += c.len_utf8();
+                            out.push(c);
+                        }
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let digits = self
+            .text
+            .get(self.pos..self.pos + 4)
+            .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| self.error("bad \\u escape in a string"))?;
+        self.pos += 4;
+        Ok(u32::from_str_radix(digits, 16).expect("checked hex digits"))
+    }
+
+    fn number(&mut self) -> Result<Value, String> {
+        let start = self.pos;
+        if matches!(self.peek(), Some(b'-') | Some(b'+')) {
+            self.pos += 1;
+        }
+        // -Infinity, +Infinity
+        if self.peek().is_some_and(is_ident_start) {
+            let word = self.ident();
+            let negative = self.src[start] == b'-';
+            return match word.as_str() {
+                "Infinity" if negative => Ok(json!({"$numberDouble": "-Infinity"})),
+                "Infinity" => Ok(json!({"$numberDouble": "Infinity"})),
+                _ => Err(self.error(&format!("expected a number, found '{word}'"))),
+            };
+        }
+        while let Some(b) = self.peek() {
+            let exponent_sign =
+                matches!(b, b'+' | b'-') && matches!(self.src[self.pos - 1], b'e' | b'E');
+            if b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E') || exponent_sign {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        let text = self.text[start..self.pos].trim_start_matches('+');
+        parse_number(text).ok_or_else(|| self.error(&format!("bad number '{text}'")))
+    }
+
+    fn ident(&mut self) -> String {
+        let start = self.pos;
+        while self.peek().is_some_and(is_ident_char) {
+            self.pos += 1;
+        }
+        self.text[start..self.pos].to_string()
+    }
+
+    /// A dotted name (`Binary.createFromBase64`), a keyword or a constructor call.
+    fn word(&mut self, depth: usize) -> Result<Value, String> {
+        let mut name = self.ident();
+        if name == "new" {
+            self.skip_space();
+            name = self.ident();
+        }
+        while self.peek() == Some(b'.')
+            && self
+                .src
+                .get(self.pos + 1)
+                .is_some_and(|&b| is_ident_start(b))
+        {
+            self.pos += 1;
+            name.push('.');
+            name.push_str(&self.ident());
+        }
+        match name.as_str() {
+            "true" => return Ok(Value::Bool(true)),
+            "false" => return Ok(Value::Bool(false)),
+            "null" | "undefined" => return Ok(Value::Null),
+            "NaN" => return Ok(json!({"$numberDouble": "NaN"})),
+            "Infinity" => return Ok(json!({"$numberDouble": "Infinity"})),
+            _ => {}
+        }
+        self.skip_space();
+        let args = if self.peek() == Some(b'(') {
+            self.pos += 1;
+            let mut args = Vec::new();
+            loop {
+                self.skip_space();
+                if self.peek() == Some(b')') {
+                    self.pos += 1;
+                    break;
+                }
+                args.push(self.value(depth + 1)?);
+                self.skip_space();
+                match self.peek() {
+                    Some(b',') => self.pos += 1,
+                    Some(b')') => {}
+                    _ => {
+                        return Err(self.error(&format!(
+                            "expected ',' or ')' in {name}(…), found {}",
+                            self.found()
+                        )))
+                    }
+                }
+            }
+            Some(args)
+        } else {
+            None
+        };
+        self.construct(&name, args)
+    }
+
+    /// Maps a shell constructor to its Extended JSON form.
+    fn construct(&self, name: &str, args: Option<Vec<Value>>) -> Result<Value, String> {
+        let bad = |why: &str| self.error(&format!("{name}(…): {why}"));
+        let Some(args) = args else {
+            return match name {
+                "MinKey" => Ok(json!({"$minKey": 1})),
+                "MaxKey" => Ok(json!({"$maxKey": 1})),
+                _ => Err(self.error(&format!("unknown word '{name}'"))),
+            };
+        };
+        let arg_text = |i: usize| -> Option<String> {
+            match args.get(i)? {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                v => plain_number(v).map(|n| n.to_string()),
+            }
+        };
+        match name {
+            "ISODate" | "Date" => match args.first() {
+                Some(Value::String(s)) => {
+                    let ms = super::parse_iso_date(s).ok_or_else(|| bad("not an ISO date"))?;
+                    Ok(date_value(ms))
+                }
+                Some(v) => {
+                    let ms = plain_number(v).ok_or_else(|| bad("not a date"))?;
+                    Ok(date_value(ms as i64))
+                }
+                None => Err(bad("no date given")),
+            },
+            "NumberLong" | "Long" => {
+                let text = arg_text(0).ok_or_else(|| bad("no number given"))?;
+                let n: i64 = text.trim().parse().map_err(|_| bad("not an integer"))?;
+                Ok(json!({"$numberLong": n.to_string()}))
+            }
+            "NumberInt" | "Int32" => {
+                let text = arg_text(0).ok_or_else(|| bad("no number given"))?;
+                let n: i32 = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| bad("not a 32-bit integer"))?;
+                Ok(json!({"$numberInt": n.to_string()}))
+            }
+            "Double" => {
+                let text = arg_text(0).ok_or_else(|| bad("no number given"))?;
+                let n: f64 = text.trim().parse().map_err(|_| bad("not a number"))?;
+                Ok(json!({"$numberDouble": super::format_double(n)}))
+            }
+            "NumberDecimal" | "Decimal128" => {
+                let text = arg_text(0).ok_or_else(|| bad("no number given"))?;
+                Ok(json!({"$numberDecimal": text}))
+            }
+            "Timestamp" => {
+                let (t, i) = match args.as_slice() {
+                    [Value::Object(o)] => (
+                        o.get("t").and_then(plain_number),
+                        o.get("i").and_then(plain_number),
+                    ),
+                    [t, i] => (plain_number(t), plain_number(i)),
+                    _ => (None, None),
+                };
+                match (t, i) {
+                    (Some(t), Some(i)) if t >= 0.0 && i >= 0.0 => {
+                        Ok(json!({"$timestamp": {"t": t as u64, "i": i as u64}}))
+                    }
+                    _ => Err(bad("expected (seconds, increment) or { t, i }")),
+                }
+            }
+            "BinData" => match args.as_slice() {
+                [sub, Value::String(b64)] => {
+                    binary(b64.clone(), sub).ok_or_else(|| bad("bad subtype"))
+                }
+                _ => Err(bad("expected (subtype, base64)")),
+            },
+            "HexData" => match args.as_slice() {
+                [sub, Value::String(hex)] => {
+                    let b64 = hex_to_base64(hex).ok_or_else(|| bad("not hexadecimal"))?;
+                    binary(b64, sub).ok_or_else(|| bad("bad subtype"))
+                }
+                _ => Err(bad("expected (subtype, hex)")),
+            },
+            "Binary.createFromBase64" | "Binary.createFromHexString" => {
+                let Some(Value::String(data)) = args.first() else {
+                    return Err(bad("expected a string"));
+                };
+                let b64 = if name.ends_with("HexString") {
+                    hex_to_base64(data).ok_or_else(|| bad("not hexadecimal"))?
+                } else {
+                    data.clone()
+                };
+                binary(b64, args.get(1).unwrap_or(&json!(0))).ok_or_else(|| bad("bad subtype"))
+            }
+            "Buffer.from" => {
+                // Only as the first argument of Binary(…): a subtype-0 binary for now.
+                let Some(Value::String(data)) = args.first() else {
+                    return Err(bad("expected a string"));
+                };
+                let b64 = match args.get(1).and_then(Value::as_str) {
+                    Some("hex") => hex_to_base64(data).ok_or_else(|| bad("not hexadecimal"))?,
+                    Some("base64") | None => data.clone(),
+                    Some(other) => return Err(bad(&format!("unsupported encoding '{other}'"))),
+                };
+                binary(b64, &json!(0)).ok_or_else(|| bad("bad subtype"))
+            }
+            "Binary" => match args.as_slice() {
+                [Value::Object(o), rest @ ..] if o.contains_key("$binary") => {
+                    let b64 = o["$binary"]["base64"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    binary(b64, rest.first().unwrap_or(&json!(0))).ok_or_else(|| bad("bad subtype"))
+                }
+                _ => Err(bad("expected (Buffer.from(…), subtype)")),
+            },
+            "UUID" => match args.first() {
+                Some(Value::String(s)) => Ok(json!({"$uuid": s})),
+                _ => Err(bad("expected a string")),
+            },
+            "ObjectId" => match args.first() {
+                Some(Value::String(s)) => Ok(json!({"$oid": s})),
+                _ => Err(bad("expected a string")),
+            },
+            "MinKey" => Ok(json!({"$minKey": 1})),
+            "MaxKey" => Ok(json!({"$maxKey": 1})),
+            _ => Err(self.error(&format!("unsupported shell value {name}(…)"))),
+        }
+    }
+}
+
+fn is_ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b == b'$'
+}
+
+fn is_ident_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// A JSON number or a wrapped Extended JSON number, as f64.
+fn plain_number(v: &Value) -> Option<f64> {
+    super::number(v)
+}
+
+fn parse_number(text: &str) -> Option<Value> {
+    if text.is_empty() {
+        return None;
+    }
+    if let Ok(i) = text.parse::<i64>() {
+        return Some(Value::from(i));
+    }
+    let f: f64 = text.parse().ok()?;
+    serde_json::Number::from_f64(f).map(Value::Number)
+}
+
+fn date_value(ms: i64) -> Value {
+    json!({"$date": {"$numberLong": ms.to_string()}})
+}
+
+fn binary(base64: String, subtype: &Value) -> Option<Value> {
+    let sub = plain_number(subtype)?;
+    if !(0.0..=255.0).contains(&sub) {
+        return None;
+    }
+    Some(json!({"$binary": {"base64": base64, "subType": format!("{:02x}", sub as u8)}}))
+}
+
+fn hex_to_base64(hex: &str) -> Option<String> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect();
+    Some(base64(&bytes?))
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_shell_values() {
+        let doc = to_json(
+            r#"MongoDB shell version v5.0.26
+connecting to: mongodb://127.0.0.1:27017/?compressors=disabled&gssapiServiceName=mongodb
+Implicit session: session { "id" : UUID("59806e01-1811-4d4d-988e-3b696e683316") }
+MongoDB server version: 5.0.26
+{
+	"set" : "sre_location",
+	"date" : ISODate("2024-06-20T10:20:42.319Z"),
+	"term" : NumberLong(1),
+	"n" : NumberInt(-3),
+	"ts" : Timestamp(1718878840, 1),
+	"hash" : BinData(0,"AAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+	"id" : UUID("59806e01-1811-4d4d-988e-3b696e683316"),
+	"oid" : ObjectId("5f1d7a3e9c1b2a0011223344"),
+	"dec" : NumberDecimal("1.5"),
+	"list" : [ 1, 2.5, -3e2, "a\"b", true, false, null ],
+}
+"#,
+        )
+        .unwrap();
+        assert_eq!(doc["set"], "sre_location");
+        assert_eq!(
+            doc["date"],
+            json!({"$date": {"$numberLong": "1718878842319"}})
+        );
+        assert_eq!(doc["term"], json!({"$numberLong": "1"}));
+        assert_eq!(doc["n"], json!({"$numberInt": "-3"}));
+        assert_eq!(
+            doc["ts"],
+            json!({"$timestamp": {"t": 1718878840u64, "i": 1}})
+        );
+        assert_eq!(
+            doc["hash"],
+            json!({"$binary": {"base64": "AAAAAAAAAAAAAAAAAAAAAAAAAAA=", "subType": "00"}})
+        );
+        assert_eq!(
+            doc["id"],
+            json!({"$uuid": "59806e01-1811-4d4d-988e-3b696e683316"})
+        );
+        assert_eq!(doc["oid"], json!({"$oid": "5f1d7a3e9c1b2a0011223344"}));
+        assert_eq!(doc["dec"], json!({"$numberDecimal": "1.5"}));
+        assert_eq!(
+            doc["list"],
+            json!([1, 2.5, -300.0, "a\"b", true, false, null])
+        );
+    }
+
+    #[test]
+    fn mongosh_values() {
+        let doc = to_json(
+            r#"rs0 [direct: secondary] test> rs.status()
+{
+  set: 'rs0',
+  date: ISODate('2024-06-20T10:20:42.319Z'),
+  myState: 2,
+  term: Long('1'),
+  'quoted key': 'it\'s',
+  ts: Timestamp({ t: 1718878840, i: 1 }),
+  hash: Binary.createFromBase64('AAAA', 0),
+  old: Binary(Buffer.from("00ff", "hex"), 4),
+  hex: Binary.createFromHexString('0102', 3),
+  n: Int32(7),
+  d: Double(2.5),
+  lo: MinKey(),
+  hi: MaxKey,
+  u: undefined,
+  inf: -Infinity,
+  $clusterTime: { signature: { keyId: Long("0") } }
+}
+rs0 [direct: secondary] test>"#,
+        )
+        .unwrap();
+        assert_eq!(doc["set"], "rs0");
+        assert_eq!(
+            doc["date"],
+            json!({"$date": {"$numberLong": "1718878842319"}})
+        );
+        assert_eq!(doc["term"], json!({"$numberLong": "1"}));
+        assert_eq!(doc["quoted key"], "it's");
+        assert_eq!(
+            doc["ts"],
+            json!({"$timestamp": {"t": 1718878840u64, "i": 1}})
+        );
+        assert_eq!(doc["hash"]["$binary"]["subType"], "00");
+        assert_eq!(
+            doc["old"],
+            json!({"$binary": {"base64": "AP8=", "subType": "04"}})
+        );
+        assert_eq!(
+            doc["hex"],
+            json!({"$binary": {"base64": "AQI=", "subType": "03"}})
+        );
+        assert_eq!(doc["n"], json!({"$numberInt": "7"}));
+        assert_eq!(doc["d"], json!({"$numberDouble": "2.5"}));
+        assert_eq!(doc["lo"], json!({"$minKey": 1}));
+        assert_eq!(doc["hi"], json!({"$maxKey": 1}));
+        assert_eq!(doc["u"], Value::Null);
+        assert_eq!(doc["inf"], json!({"$numberDouble": "-Infinity"}));
+        assert_eq!(
+            doc["$clusterTime"]["signature"]["keyId"],
+            json!({"$numberLong": "0"})
+        );
+    }
+
+    #[test]
+    fn plain_json_and_unicode_pass_through() {
+        let doc = to_json(r#"{"a": {"b": [1, {"c": "é\u00e9\ud83d\ude00"}]}, "d": -0.5}"#).unwrap();
+        assert_eq!(doc, json!({"a": {"b": [1, {"c": "éé😀"}]}, "d": -0.5}));
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_problem() {
+        let cases = [
+            ("no document here\n", "no document found"),
+            (
+                "{\n  a: 1,\n  b: Frobnicate(2)\n}",
+                "line 3: unsupported shell value Frobnicate",
+            ),
+            (
+                "{\n  a: 1\n  b: 2\n}",
+                "line 3: expected ',' or '}' after a field",
+            ),
+            ("{ a: 'open\n}", "line 1: line break inside a string"),
+            ("{ a: [1, 2 }", "expected ',' or ']' in a list"),
+            (
+                "{ a: 1 ",
+                "expected ',' or '}' after a field, found the end of the input",
+            ),
+            ("{ a: NumberLong('x') }", "NumberLong(…): not an integer"),
+            ("{ a: NumberInt(99999999999) }", "not a 32-bit integer"),
+            ("{ a: ISODate('yesterday') }", "not an ISO date"),
+            ("{ a: Timestamp(1) }", "expected (seconds, increment)"),
+            ("{ a: 1 } trailing", "unexpected text after the document"),
+            ("{ a: bogus }", "unknown word 'bogus'"),
+            ("{ a: 1.2.3 }", "bad number '1.2.3'"),
+        ];
+        for (input, expected) in cases {
+            let error = to_json(input).unwrap_err();
+            assert!(error.contains(expected), "{input:?}: {error}");
+        }
+        let deep = "{a:".repeat(500) + "1" + &"}".repeat(500);
+        assert!(to_json(&deep).unwrap_err().contains("nested too deeply"));
+    }
+
+    #[test]
+    fn base64_encoding() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+}
