@@ -2,7 +2,9 @@
 //! `lsof`, no `netstat`), for checks that ask "is it running, once, with the
 //! right parent, listening where it should".
 //!
-//! Processes that exit while the table is read are skipped, not errors.
+//! Processes that exit while the table is read are skipped, not errors. Which
+//! daemon a process is (argv[0], interpreters, the 15-character `comm`) is
+//! decided in `checks::proc_match`, not here.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -24,29 +26,6 @@ impl ProcessInfo {
     /// How long the process has run, as seen at `now`.
     pub fn age(&self, now: SystemTime) -> Duration {
         now.duration_since(self.started).unwrap_or_default()
-    }
-
-    /// The program name: argv[0]'s last path component (a daemon may set it to
-    /// its role name), or `comm` when there is no command line.
-    pub fn program_name(&self) -> &str {
-        match self
-            .argv
-            .first()
-            .map(|a| a.split_whitespace().next().unwrap_or(""))
-        {
-            Some(first) if !first.is_empty() => first.rsplit('/').next().unwrap_or(first),
-            _ => &self.comm,
-        }
-    }
-
-    /// True when `name` is the program name or the kernel's `comm` (which is
-    /// cut at 15 characters, so a longer `name` matches its first 15).
-    pub fn is_named(&self, name: &str) -> bool {
-        if self.program_name() == name {
-            return true;
-        }
-        let cut: String = name.chars().take(15).collect();
-        self.comm == cut
     }
 
     /// The command line joined by spaces (or `[comm]` for kernel threads), as `ps -ef` shows it.
@@ -194,34 +173,6 @@ mod tests {
         assert_eq!(me.ppid, std::os::unix::process::parent_id() as i32);
         assert!(!me.argv.is_empty());
         assert!(me.age(SystemTime::now()) < Duration::from_secs(3600));
-    }
-
-    #[test]
-    fn names_match_argv0_or_the_cut_comm() {
-        let p = ProcessInfo {
-            pid: 1,
-            ppid: 0,
-            comm: "seonrd_tcpip_tl".into(),
-            argv: vec!["/opt/seon/bin/seonrd_tcpip_tls".into(), "-d".into()],
-            uid: 0,
-            started: UNIX_EPOCH,
-        };
-        assert_eq!(p.program_name(), "seonrd_tcpip_tls");
-        assert!(p.is_named("seonrd_tcpip_tls"));
-        assert!(!p.is_named("seonrd_tcpip"));
-        let renamed = ProcessInfo {
-            argv: vec!["seonrd_tcpip_tls: listener".into()],
-            comm: "seonrd".into(),
-            ..p.clone()
-        };
-        assert_eq!(renamed.program_name(), "seonrd_tcpip_tls:");
-        let kthread = ProcessInfo {
-            argv: vec![],
-            comm: "kworker/0:1".into(),
-            ..p
-        };
-        assert_eq!(kthread.program_name(), "kworker/0:1");
-        assert_eq!(kthread.command_line(), "[kworker/0:1]");
     }
 
     #[test]
