@@ -3,4 +3,5 @@
 //! pure functions with unit tests beside them.
 
 pub mod iepm_keepalive;
+pub mod pg_repl;
 pub mod smith_stonith;
