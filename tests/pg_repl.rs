@@ -426,3 +426,166 @@ fn unreachable_servers_are_critical_within_the_timeout() {
     let text = expect(plugin().args(["--sslmode", "sometimes"]), 3);
     assert!(text.starts_with("PG_REPL UNKNOWN"), "{text}");
 }
+
+/// A CA and a server certificate for `names` (subjectAltName entries), made with openssl.
+fn certificates(dir: &std::path::Path, ca: &str, names: &str) -> (Vec<u8>, Vec<u8>) {
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                &format!("{ca}.key"),
+                "-out",
+                &format!("{ca}.crt"),
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN={ca}"),
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(dir.join("san.ext"), format!("subjectAltName={names}\n")).unwrap();
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=server",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        &format!("{ca}.crt"),
+        "-CAkey",
+        &format!("{ca}.key"),
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    (
+        std::fs::read(dir.join("server.crt")).unwrap(),
+        std::fs::read(dir.join("server.key")).unwrap(),
+    )
+}
+
+/// --sslmode with rustls against a server that only accepts TLS.
+#[test]
+fn tls_modes() {
+    if pg::require().is_none() {
+        return;
+    }
+    let certs = tempfile::tempdir().unwrap();
+    let (crt, key) = certificates(certs.path(), "test-ca", "DNS:localhost");
+    // Another CA, which did not sign the server's certificate.
+    certificates(certs.path(), "other-ca", "DNS:other");
+    let ca = certs.path().join("test-ca.crt");
+    let other = certs.path().join("other-ca.crt");
+    let Some(cluster) = Cluster::with(pg::Setup {
+        conf: vec![
+            "ssl = on".into(),
+            "ssl_cert_file = 'server.crt'".into(),
+            "ssl_key_file = 'server.key'".into(),
+        ],
+        hba: Some(
+            "local all all trust\n\
+             hostssl all postgres 127.0.0.1/32 trust\n\
+             hostssl all all 127.0.0.1/32 scram-sha-256\n"
+                .into(),
+        ),
+        files: vec![("server.crt".into(), crt), ("server.key".into(), key)],
+        standby: false,
+    }) else {
+        return;
+    };
+    let ip = cluster.primary.addr();
+    let name = format!("localhost:{}", cluster.primary.port);
+    let ca = ca.to_str().unwrap();
+    let other = other.to_str().unwrap();
+    let text = expect(plugin().args(["-H", &ip, "--sslmode", "require"]), 0);
+    assert!(
+        text.starts_with("PG_REPL OK - primary, 0 standbys streaming"),
+        "{text}"
+    );
+    expect(plugin().args(["-H", &ip, "--sslmode", "prefer"]), 0);
+    expect(
+        plugin().args(["-H", &name, "--sslmode", "verify-full", "--sslrootcert", ca]),
+        0,
+    );
+    // The certificate names localhost, not 127.0.0.1: fine for verify-ca only.
+    expect(
+        plugin().args(["-H", &ip, "--sslmode", "verify-ca", "--sslrootcert", ca]),
+        0,
+    );
+    let text = expect(
+        plugin().args(["-H", &ip, "--sslmode", "verify-full", "--sslrootcert", ca]),
+        2,
+    );
+    assert!(text.contains("certificate not valid for name"), "{text}");
+    let text = expect(
+        plugin().args([
+            "-H",
+            &name,
+            "--sslmode",
+            "verify-ca",
+            "--sslrootcert",
+            other,
+        ]),
+        2,
+    );
+    assert!(text.contains("invalid peer certificate"), "{text}");
+    // PGSSLROOTCERT works as --sslrootcert, and makes require check the chain, as in libpq.
+    expect(
+        plugin()
+            .env("PGSSLROOTCERT", ca)
+            .args(["-H", &name, "--sslmode", "verify-full"]),
+        0,
+    );
+    expect(
+        plugin()
+            .env("PGSSLROOTCERT", other)
+            .args(["-H", &ip, "--sslmode", "require"]),
+        2,
+    );
+    // No encryption: the server refuses.
+    let text = expect(plugin().args(["-H", &ip, "--sslmode", "disable"]), 2);
+    assert!(text.contains("no encryption"), "{text}");
+    // verify-* without a root certificate is our own configuration problem.
+    let text = expect(plugin().args(["-H", &ip, "--sslmode", "verify-full"]), 3);
+    assert!(text.contains("needs a root certificate"), "{text}");
+}

@@ -295,6 +295,9 @@ pub struct Setup {
     pub hba: Option<String>,
     /// Also make a streaming standby.
     pub standby: bool,
+    /// Files to put in the primary's data directory before it starts (name,
+    /// content), owned by the server's user, mode 0600 (e.g. a TLS key).
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// A primary and, if asked, a streaming standby (slot `standby1_slot`,
@@ -365,6 +368,13 @@ impl Cluster {
             setup.hba.as_deref().unwrap_or(DEFAULT_HBA),
         )
         .unwrap();
+        for (name, content) in &setup.files {
+            use std::os::unix::fs::PermissionsExt;
+            let path = data.join(name);
+            std::fs::write(&path, content).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            chown(&path);
+        }
         let mut primary = Server {
             name: "primary".into(),
             port: free_port(),
