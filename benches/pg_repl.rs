@@ -50,7 +50,9 @@ fn main() {
     }
     let check_postgres = Path::new("/usr/bin/check_postgres");
     if !check_postgres.exists() {
-        println!("pg_repl benchmark skipped: check_postgres is not installed (Debian check-postgres)");
+        println!(
+            "pg_repl benchmark skipped: check_postgres is not installed (Debian check-postgres)"
+        );
         return;
     }
     if pg::bindir().is_none() {
@@ -63,7 +65,9 @@ fn main() {
         .filter(|n| *n > 0)
         .unwrap_or(30);
     let cluster = pg::Cluster::start().expect("PostgreSQL is installed");
-    cluster.primary.sql("CREATE TABLE t (i int); INSERT INTO t VALUES (1)");
+    cluster
+        .primary
+        .sql("CREATE TABLE t (i int); INSERT INTO t VALUES (1)");
     cluster.wait_caught_up();
     let (p, s) = (cluster.primary.port, cluster.standby().port);
     let hosts = format!("127.0.0.1:{p},127.0.0.1:{s}");
@@ -71,7 +75,12 @@ fn main() {
     let (our_samples, our_line) = time("check_pg_repl", runs, || {
         let mut c = Command::new(ours);
         c.args(["-H", &hosts, "-U", pg::MONITOR_USER])
-            .args(["--warning-bytes", "16777216", "--critical-bytes", "134217728"])
+            .args([
+                "--warning-bytes",
+                "16777216",
+                "--critical-bytes",
+                "134217728",
+            ])
             .env("PGPASSWORD", pg::MONITOR_PASSWORD);
         c
     });
@@ -81,15 +90,25 @@ fn main() {
             .arg("--dbhost=127.0.0.1,127.0.0.1")
             .arg(format!("--dbport={p},{s}"))
             .arg(format!("--dbuser={}", pg::MONITOR_USER))
-            .args(["--dbname=postgres", "--warning=16777216", "--critical=134217728"])
+            .args([
+                "--dbname=postgres",
+                "--warning=16777216",
+                "--critical=134217728",
+            ])
             .env("PGPASSWORD", pg::MONITOR_PASSWORD)
             .env("HOME", "/nonexistent");
         c
     });
     let (ours_median, theirs_median) = (median(our_samples), median(their_samples));
     println!("pg_repl benchmark: primary + streaming standby, {runs} runs each, median wall time");
-    println!("  check_pg_repl (cluster mode)            {:>8.1} ms   {our_line}", ours_median.as_secs_f64() * 1e3);
-    println!("  check_postgres --action=hot_standby_delay {:>6.1} ms   {their_line}", theirs_median.as_secs_f64() * 1e3);
+    println!(
+        "  check_pg_repl (cluster mode)            {:>8.1} ms   {our_line}",
+        ours_median.as_secs_f64() * 1e3
+    );
+    println!(
+        "  check_postgres --action=hot_standby_delay {:>6.1} ms   {their_line}",
+        theirs_median.as_secs_f64() * 1e3
+    );
     println!(
         "  ratio check_postgres / check_pg_repl: {:.1}x",
         theirs_median.as_secs_f64() / ours_median.as_secs_f64()

@@ -221,7 +221,8 @@ impl Plugin for Args {
                 .clone()
                 .or_else(|| env("PGDATABASE"))
                 .unwrap_or_else(|| "postgres".to_string()),
-            password: std::env::var("PGPASSWORD").ok(),
+            // Empty counts as unset, as in libpq (the password file is read then).
+            password: env("PGPASSWORD"),
             passfile: pg_repl::pgpass::default_path(env("PGPASSFILE").as_deref(), home.as_deref()),
             sslmode,
             sslrootcert,

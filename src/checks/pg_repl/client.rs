@@ -129,6 +129,8 @@ pub fn probe_all(
         }
         out
     });
+    // A name lookup stuck in the blocking pool must not hold the result back.
+    runtime.shutdown_background();
     let hosts = hosts
         .iter()
         .zip(results)
