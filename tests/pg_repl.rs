@@ -162,6 +162,21 @@ fn healthy_cluster() {
         perf_value(&text, &format!("lag_bytes_{s}")).is_some(),
         "{text}"
     );
+    // Through the Unix socket (no TLS there, whatever --sslmode says), trusted locally.
+    let socket_dir = cluster.standby().data.to_str().unwrap().to_string();
+    let port = cluster.standby().port.to_string();
+    let text = expect(
+        plugin().env_remove("PGPASSWORD").args([
+            "-H",
+            &socket_dir,
+            "-p",
+            &port,
+            "--sslmode",
+            "require",
+        ]),
+        0,
+    );
+    assert!(text.starts_with("PG_REPL OK - standby streaming"), "{text}");
     // Wrong role: a failover happened.
     let text = expect(plugin().args(["-H", &s, "--role", "primary"]), 2);
     assert!(text.contains("is a standby, expected a primary"), "{text}");

@@ -206,6 +206,8 @@ impl Job {
             .application_name("check_pg_repl")
             .port(self.spec.port)
             .ssl_mode(match self.opts.sslmode {
+                // As in libpq: no TLS over a Unix socket, whatever the mode.
+                _ if self.spec.is_socket() => tokio_postgres::config::SslMode::Disable,
                 SslMode::Disable => tokio_postgres::config::SslMode::Disable,
                 SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
                 _ => tokio_postgres::config::SslMode::Require,
