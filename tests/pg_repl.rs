@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 
 /// The plugin as the monitoring user, with a clean libpq environment.
 fn plugin() -> assert_cmd::Command {
+    plugin_as(MONITOR_USER)
+}
+
+fn plugin_as(user: &str) -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("check_pg_repl").unwrap();
     for var in [
         "PGHOST",
@@ -27,7 +31,7 @@ fn plugin() -> assert_cmd::Command {
         c.env_remove(var);
     }
     c.env("PGPASSWORD", MONITOR_PASSWORD)
-        .args(["-U", MONITOR_USER])
+        .args(["-U", user])
         // No ~/.pgpass or ~/.postgresql of whoever runs the tests.
         .env("HOME", "/nonexistent");
     c
@@ -218,6 +222,21 @@ fn healthy_cluster() {
     // Bad thresholds are UNKNOWN with the offending text.
     let text = expect(plugin().args(["-H", &p, "--warning-bytes", "10:5x"]), 3);
     assert!(text.contains("10:5x"), "{text}");
+
+    // A role without pg_monitor cannot see the replication details: UNKNOWN with the fix.
+    cluster
+        .primary
+        .sql("CREATE ROLE plain LOGIN PASSWORD 'plain'");
+    cluster.wait_caught_up();
+    for host in [&p, &s] {
+        let text = expect(
+            plugin_as("plain")
+                .env("PGPASSWORD", "plain")
+                .args(["-H", host]),
+            3,
+        );
+        assert!(text.contains("grant it pg_monitor"), "{text}");
+    }
 
     credentials(&cluster);
 }

@@ -839,8 +839,10 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
     let the_primary = match primaries.as_slice() {
         [p] => match &hosts[*p].probe {
             Probe::Reached(node) => match &node.view {
-                View::Primary(v) => Some((*p, v)),
-                View::Standby(_) => None,
+                // Hidden details (no pg_monitor) are reported on the primary's
+                // line; the standbys are then judged on their own.
+                View::Primary(v) if v.clients.iter().all(|c| c.state.is_some()) => Some((*p, v)),
+                View::Primary(_) | View::Standby(_) => None,
             },
             Probe::Failed { .. } => None,
         },

@@ -512,3 +512,22 @@ fn cluster_lag_takes_the_primary_view_too() {
         check.summary()
     );
 }
+
+#[test]
+fn cluster_with_hidden_primary_details_blames_privileges_only() {
+    let mut hosts = seed_cluster();
+    if let Probe::Reached(node) = &mut hosts[0].probe {
+        if let View::Primary(v) = &mut node.view {
+            for c in &mut v.clients {
+                c.state = None;
+            }
+        }
+    }
+    let check = evaluate_cluster(&hosts, &opts());
+    assert_eq!(check.state(), State::Unknown, "{}", text(&check));
+    assert!(
+        check.summary().contains("grant it pg_monitor"),
+        "{}",
+        check.summary()
+    );
+}
