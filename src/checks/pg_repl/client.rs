@@ -239,11 +239,17 @@ impl Job {
             Ok(Err(e)) => return critical(format!("{addr}: {}", self.connect_error(&e))),
             Ok(Ok(pair)) => pair,
         };
-        tokio::spawn(async move {
+        let connection = tokio::spawn(async move {
             let _ = connection.await;
         });
         self.phase(Some(format!("querying {addr}")));
-        match tokio::time::timeout_at(deadline, query_node(&client, self.opts.deadline)).await {
+        let answer =
+            tokio::time::timeout_at(deadline, query_node(&client, self.opts.deadline)).await;
+        // Say goodbye (Terminate) rather than vanish, briefly.
+        drop(client);
+        let goodbye = deadline.min(tokio::time::Instant::now() + Duration::from_millis(200));
+        let _ = tokio::time::timeout_at(goodbye, connection).await;
+        match answer {
             Err(_) => critical(format!(
                 "{addr}: no answer to the queries within {} s",
                 self.seconds_left()
