@@ -434,7 +434,9 @@ pub struct StandbyIdentity<'a> {
 /// 2. its application name (`application_name` in `primary_conninfo`, else
 ///    `cluster_name`) equals the client's, when that name is not the default
 ///    `walreceiver` and no other client has it;
-/// 3. exactly one client comes from an address the standby's host name resolves to.
+/// 3. exactly one client comes from an address the standby's host name resolves
+///    to (when several do, the one that reports a replay position: a base
+///    backup or `pg_receivewal` from the same machine replays nothing).
 ///
 /// A standby that no rule finds is not streaming from this primary.
 pub fn match_standby(clients: &[Client], who: &StandbyIdentity) -> Option<usize> {
@@ -455,7 +457,7 @@ pub fn match_standby(clients: &[Client], who: &StandbyIdentity) -> Option<usize>
             return Some(same[0]);
         }
     }
-    let from: Vec<usize> = (0..clients.len())
+    let mut from: Vec<usize> = (0..clients.len())
         .filter(|&i| {
             clients[i]
                 .client_addr
@@ -463,6 +465,10 @@ pub fn match_standby(clients: &[Client], who: &StandbyIdentity) -> Option<usize>
                 .is_some_and(|a| who.addresses.contains(a))
         })
         .collect();
+    if from.len() > 1 {
+        // A base backup or pg_receivewal from the same machine replays nothing.
+        from.retain(|&i| clients[i].replay_bytes.is_some());
+    }
     (from.len() == 1).then(|| from[0])
 }
 
