@@ -488,6 +488,17 @@ struct PrimaryJudgement {
     max_seconds: Option<f64>,
 }
 
+impl PrimaryJudgement {
+    /// `standbys`: clients streaming, with `--min-standbys` as the critical range `N:`.
+    fn standbys_perf(&self, opts: &Options) -> Perfdata {
+        let mut perf = Perfdata::new("standbys", self.streaming as f64, Uom::None).min(0.0);
+        perf.crit = opts
+            .min_standbys
+            .map(|min| crate::range::Range::below(f64::from(min)));
+        perf
+    }
+}
+
 fn judge_primary(
     view: &PrimaryView,
     opts: &Options,
@@ -716,11 +727,7 @@ pub fn evaluate_single(host: &HostSpec, probe: &Probe, opts: &Options) -> Check 
                     return Check::failed(State::Unknown, format!("{}: {reason}", host.address()))
                 }
             };
-            let mut perf = Perfdata::new("standbys", judged.streaming as f64, Uom::None).min(0.0);
-            if let Some(min) = opts.min_standbys {
-                perf.crit = Some(crate::range::Range::below(f64::from(min)));
-            }
-            check.perf(perf);
+            check.perf(judged.standbys_perf(opts));
             check.ok_summary(if view.clients.is_empty() {
                 format!("primary, {}", judged.count.text)
             } else {
@@ -948,11 +955,7 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
             }
         };
         if primaries.len() == 1 {
-            let mut perf = Perfdata::new("standbys", judged.streaming as f64, Uom::None).min(0.0);
-            if let Some(min) = opts.min_standbys {
-                perf.crit = Some(crate::range::Range::below(f64::from(min)));
-            }
-            check.perf(perf);
+            check.perf(judged.standbys_perf(opts));
         }
         let mut children = vec![judged.count.clone()];
         // Clients that are cluster hosts are reported under their host; the others here.
