@@ -373,9 +373,28 @@ fn lag_outage_and_split_brain() {
     );
     eventually(&["-H", &both, "--critical-bytes", "1000"], 0);
 
-    // Standby stopped: the primary is below its minimum, its slot inactive; the
-    // cluster has an unreachable host.
+    // Synchronous replication to standby1: fine while it is connected.
+    cluster
+        .primary
+        .sql("ALTER SYSTEM SET synchronous_standby_names = 'standby1'");
+    cluster.primary.sql("SELECT pg_reload_conf()");
+    let text = eventually(&["-H", &p], 0);
+    assert!(text.contains("[OK] synchronous: standby1"), "{text}");
+
+    // Standby stopped: the primary is below its minimum, its slot inactive,
+    // its commits wait for the synchronous standby; the cluster has an
+    // unreachable host.
     cluster.standby_mut().stop();
+    let text = eventually(&["-H", &p], 2);
+    assert!(
+        text.contains("0 of 1 synchronous standbys connected: commits wait"),
+        "{text}"
+    );
+    cluster
+        .primary
+        .sql("ALTER SYSTEM RESET synchronous_standby_names");
+    cluster.primary.sql("SELECT pg_reload_conf()");
+    eventually(&["-H", &p], 1);
     let text = eventually(&["-H", &p, "--min-standbys", "1"], 2);
     assert!(
         text.contains("only 0 of at least 1 standbys streaming"),

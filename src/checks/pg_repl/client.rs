@@ -420,7 +420,8 @@ async fn query_primary(
          FROM pg_stat_replication r LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid \
          ORDER BY r.application_name, host(r.client_addr), r.pid; \
          SELECT slot_name, slot_type, active, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), {wal_status} \
-         FROM pg_replication_slots ORDER BY slot_name"
+         FROM pg_replication_slots ORDER BY slot_name; \
+         SELECT current_setting('synchronous_standby_names')"
     );
     let results = batch(client, &sql).await?;
     let clients = results
@@ -459,7 +460,16 @@ async fn query_primary(
                 .collect()
         })
         .unwrap_or_default();
-    Ok(PrimaryView { clients, slots })
+    let synchronous_standby_names = results
+        .get(2)
+        .and_then(|rows| rows.first())
+        .and_then(|r| text(r, 0))
+        .unwrap_or_default();
+    Ok(PrimaryView {
+        clients,
+        slots,
+        synchronous_standby_names,
+    })
 }
 
 async fn query_standby(

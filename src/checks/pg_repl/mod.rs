@@ -236,6 +236,64 @@ pub struct Slot {
 pub struct PrimaryView {
     pub clients: Vec<Client>,
     pub slots: Vec<Slot>,
+    /// `synchronous_standby_names`; empty when replication is asynchronous.
+    pub synchronous_standby_names: String,
+}
+
+/// How many synchronous standbys `synchronous_standby_names` asks for:
+/// `FIRST n (…)`, `ANY n (…)`, `n (…)`, else 1 (a plain list); 0 when empty.
+pub fn synchronous_count(names: &str) -> u32 {
+    let names = names.trim();
+    if names.is_empty() {
+        return 0;
+    }
+    let mut words = names
+        .split(|c: char| c.is_whitespace() || c == '(')
+        .filter(|w| !w.is_empty());
+    let first = words.next().unwrap_or("");
+    let number = if first.eq_ignore_ascii_case("first") || first.eq_ignore_ascii_case("any") {
+        words.next()
+    } else {
+        Some(first)
+    };
+    let explicit = names.contains('(');
+    match number.and_then(|n| n.parse::<u32>().ok()) {
+        Some(n) if explicit => n,
+        _ => 1,
+    }
+}
+
+/// When `synchronous_standby_names` is set, commits wait for that many
+/// standbys in sync state `sync` or `quorum`: fewer connected is CRITICAL.
+fn judge_synchronous(view: &PrimaryView) -> Option<Item> {
+    let wanted = synchronous_count(&view.synchronous_standby_names);
+    if wanted == 0 {
+        return None;
+    }
+    let sync: Vec<&str> = view
+        .clients
+        .iter()
+        .filter(|c| matches!(c.sync_state.as_deref(), Some("sync" | "quorum")))
+        .map(|c| c.application_name.as_str())
+        .collect();
+    let setting = &view.synchronous_standby_names;
+    Some(if (sync.len() as u32) < wanted {
+        Item::new(
+            State::Critical,
+            format!(
+                "{} of {wanted} synchronous standbys connected: commits wait (synchronous_standby_names = '{setting}')",
+                sync.len()
+            ),
+        )
+    } else {
+        Item::new(
+            State::Ok,
+            format!(
+                "synchronous: {} (synchronous_standby_names = '{setting}')",
+                sync.join(", ")
+            ),
+        )
+    })
 }
 
 /// What a standby says about itself.
@@ -569,6 +627,7 @@ fn judge_primary(
             )),
         }
     }
+    clients.extend(judge_synchronous(view));
     let slots = view.slots.iter().map(|s| judge_slot(s, opts)).collect();
     let count_streaming = view.clients.iter().filter(|c| streaming(c)).count();
     let count_text = format!("{} streaming", plural(count_streaming, "standby"));

@@ -47,6 +47,7 @@ fn seed_primary() -> Node {
                 client("cp1", "10.0.161.182", 0.0, None),
             ],
             slots: vec![],
+            synchronous_standby_names: String::new(),
         }),
     }
 }
@@ -530,4 +531,43 @@ fn cluster_with_hidden_primary_details_blames_privileges_only() {
         "{}",
         check.summary()
     );
+}
+
+#[test]
+fn synchronous_standby_names_counts() {
+    assert_eq!(synchronous_count(""), 0);
+    assert_eq!(synchronous_count("em2"), 1);
+    assert_eq!(synchronous_count("em2, cp1"), 1);
+    assert_eq!(synchronous_count("*"), 1);
+    assert_eq!(synchronous_count("2 (em2, cp1, cp2)"), 2);
+    assert_eq!(synchronous_count("FIRST 2 (em2, cp1)"), 2);
+    assert_eq!(synchronous_count("ANY 3 (em2,cp1,cp2)"), 3);
+    assert_eq!(synchronous_count("any 1(\"em2\")"), 1);
+}
+
+#[test]
+fn missing_synchronous_standby_blocks_commits() {
+    let mut node = seed_primary();
+    let View::Primary(view) = &mut node.view else {
+        unreachable!()
+    };
+    view.synchronous_standby_names = "FIRST 1 (em2, cp1)".into();
+    let check = evaluate_single(
+        &spec("em1"),
+        &Probe::Reached(Box::new(node.clone())),
+        &opts(),
+    );
+    assert_eq!(check.state(), State::Critical);
+    assert_eq!(
+        check.summary(),
+        "0 of 1 synchronous standbys connected: commits wait (synchronous_standby_names = 'FIRST 1 (em2, cp1)')"
+    );
+    let View::Primary(view) = &mut node.view else {
+        unreachable!()
+    };
+    view.clients[1].sync_state = Some("sync".into());
+    view.clients[2].sync_state = Some("potential".into());
+    let check = evaluate_single(&spec("em1"), &Probe::Reached(Box::new(node)), &opts());
+    assert_eq!(check.state(), State::Ok, "{}", text(&check));
+    assert!(text(&check).contains("[OK] synchronous: em2 (synchronous_standby_names"));
 }
