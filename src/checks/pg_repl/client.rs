@@ -192,7 +192,8 @@ impl Job {
         }
     }
 
-    fn seconds_left(&self) -> String {
+    /// The time this host was given, for the "no answer within N s" messages.
+    fn budget_seconds(&self) -> String {
         let total = self.opts.deadline.saturating_duration_since(self.started);
         crate::range::format_number((total.as_secs_f64() * 10.0).round() / 10.0)
     }
@@ -233,7 +234,7 @@ impl Job {
             Err(_) => {
                 return critical(format!(
                     "{addr}: no answer within {} s while connecting",
-                    self.seconds_left()
+                    self.budget_seconds()
                 ))
             }
             Ok(Err(e)) => return critical(format!("{addr}: {}", self.connect_error(&e))),
@@ -252,7 +253,7 @@ impl Job {
         match answer {
             Err(_) => critical(format!(
                 "{addr}: no answer to the queries within {} s",
-                self.seconds_left()
+                self.budget_seconds()
             )),
             Ok(Err(QueryError::Unsupported(reason))) => Probe::Failed {
                 state: State::Unknown,
