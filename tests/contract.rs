@@ -98,22 +98,28 @@ fn usage_errors_are_unknown_on_stdout() {
     }
 }
 
+/// The threshold options a help text lists: `--warning` and `--critical`, and
+/// per-metric ones such as `--warning-bytes <RANGE>`.
+fn range_options(help: &str) -> Vec<String> {
+    let words: Vec<&str> = help.split_whitespace().collect();
+    let mut found: Vec<String> = Vec::new();
+    for pair in words.windows(2) {
+        let option = pair[0].trim_end_matches(',');
+        let thresholdish = option.starts_with("--warning") || option.starts_with("--critical");
+        let exact = option == "--warning" || option == "--critical";
+        if thresholdish && (exact || pair[1] == "<RANGE>") && !found.iter().any(|f| f == option) {
+            found.push(option.to_string());
+        }
+    }
+    found
+}
+
 #[test]
 fn bad_ranges_are_unknown_and_name_the_text() {
     for (name, path) in plugins() {
         let help = text(&run(&path, &["--help"]).stdout);
-        // Every range option: -w/--warning, -c/--critical and per-metric ones
-        // (--warning-lag …), recognised by their `<RANGE>` value in the help.
-        let words: Vec<&str> = help.split_whitespace().collect();
-        let options: Vec<&str> = words
-            .windows(2)
-            .filter(|w| {
-                (w[0].starts_with("--warning") || w[0].starts_with("--critical"))
-                    && w[1] == "<RANGE>"
-            })
-            .map(|w| w[0])
-            .collect();
-        for option in options {
+        for option in range_options(&help) {
+            let option = option.as_str();
             let out = run(&path, &[option, "10:5x"]);
             assert_eq!(out.status.code(), Some(3), "{name} {option}");
             assert_status_line(&name, &out, "UNKNOWN");

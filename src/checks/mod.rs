@@ -7,6 +7,7 @@ pub mod iepm_keepalive;
 pub mod iepm_servers;
 pub mod kamailio_stats;
 pub mod mongo_rs;
+pub mod pg_repl;
 pub mod proc_match;
 pub mod seon_daemons;
 pub mod sip_options;

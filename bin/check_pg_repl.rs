@@ -1,0 +1,259 @@
+//! check_pg_repl: PostgreSQL streaming replication (primary, standby, or a whole cluster).
+use clap::Parser;
+use opscheck::checks::pg_repl::client::{self, ConnectOptions, SslMode};
+use opscheck::checks::pg_repl::{self, Options, Role};
+use opscheck::cli::CommonArgs;
+use opscheck::range::Range;
+use opscheck::threshold::Thresholds;
+use opscheck::{CheckResult, Failure, Plugin, State};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Checks PostgreSQL streaming replication (PostgreSQL 10 or later).
+///
+/// One host: its role (pg_is_in_recovery()). On a primary, its clients in
+/// pg_stat_replication: a client in any state but `streaming` is WARNING, fewer
+/// streaming than --min-standbys CRITICAL, a --standby not connected CRITICAL;
+/// each client's replay lag in bytes (from the current WAL position) and in
+/// seconds (replay_lag); replication slots: inactive, WAL retained, lost. On a
+/// standby: the WAL receiver must be `streaming` (absent or another status is
+/// CRITICAL), lag = received but not replayed bytes, and the replay delay
+/// now() - pg_last_xact_replay_timestamp(), counted as 0 when everything
+/// received is replayed (an idle primary raises no alarm).
+///
+/// Several hosts (-H em1,em2,cp1,cp2): cluster mode. All are asked at once;
+/// exactly one must be a primary (none: CRITICAL "no writer", two or more:
+/// CRITICAL "split brain"), every other host a streaming standby listed in the
+/// primary's pg_stat_replication, matched by its replication slot, else its
+/// application_name (unless the default `walreceiver`), else its address. An
+/// unreachable host is CRITICAL with its address.
+///
+/// Lag alarms when EITHER the byte OR the second range is crossed (each range
+/// alone is optional; an unset one never alarms).
+///
+/// Credentials never go on the command line: PGPASSWORD, else the password file
+/// (PGPASSFILE or ~/.pgpass, ignored with a warning unless mode 0600 or
+/// stricter, as in libpq). The monitoring role needs pg_monitor to see
+/// replication details. Connection failures (refused, unknown host,
+/// authentication) are CRITICAL; a server older than 10 is UNKNOWN.
+#[derive(Parser, Debug)]
+#[command(name = "check_pg_repl", version)]
+struct Args {
+    /// Host(s): host[:port][,host[:port]…]; [v6addr]:port; a directory starting with / is a
+    /// Unix socket directory. Default: PGHOST, else localhost
+    #[arg(short = 'H', long = "host", value_name = "HOSTS")]
+    host: Option<String>,
+
+    /// Port for hosts given without one. Default: PGPORT, else 5432
+    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    port: Option<u16>,
+
+    /// User name. Default: PGUSER, else the name of the user running the plugin
+    #[arg(short = 'U', long = "user", value_name = "USER")]
+    user: Option<String>,
+
+    /// Database to connect to. Default: PGDATABASE, else postgres
+    #[arg(short = 'd', long = "dbname", value_name = "DB")]
+    dbname: Option<String>,
+
+    /// TLS as in libpq: disable, prefer, require, verify-ca, verify-full. Default: PGSSLMODE,
+    /// else prefer
+    #[arg(long = "sslmode", value_name = "MODE")]
+    sslmode: Option<SslMode>,
+
+    /// Root certificate(s) (PEM) for verify-ca/verify-full; with prefer/require, when
+    /// present, the chain is checked too. Default: PGSSLROOTCERT, else ~/.postgresql/root.crt
+    #[arg(long = "sslrootcert", value_name = "FILE")]
+    sslrootcert: Option<PathBuf>,
+
+    /// The role this single host must have: a different one is CRITICAL (a failover happened)
+    #[arg(long, value_enum)]
+    role: Option<Role>,
+
+    /// On the primary: fewer clients streaming than this is CRITICAL
+    #[arg(long = "min-standbys", value_name = "N")]
+    min_standbys: Option<u32>,
+
+    /// On the primary: a standby that must be connected, by application_name, client address
+    /// or client host name (repeatable)
+    #[arg(long = "standby", value_name = "NAME_OR_ADDR")]
+    standbys: Vec<String>,
+
+    /// Warning range on each standby's replay lag in bytes (e.g. 16777216 = 16 MiB)
+    #[arg(
+        long = "warning-bytes",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    warning_bytes: Option<Range>,
+
+    /// Critical range on each standby's replay lag in bytes
+    #[arg(
+        long = "critical-bytes",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    critical_bytes: Option<Range>,
+
+    /// Warning range on each standby's replay lag in seconds
+    #[arg(
+        long = "warning-seconds",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    warning_seconds: Option<Range>,
+
+    /// Critical range on each standby's replay lag in seconds
+    #[arg(
+        long = "critical-seconds",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    critical_seconds: Option<Range>,
+
+    /// Warning range on the WAL each replication slot retains, in bytes
+    #[arg(
+        long = "warning-retained",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    warning_retained: Option<Range>,
+
+    /// Critical range on the WAL each replication slot retains, in bytes
+    #[arg(
+        long = "critical-retained",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    critical_retained: Option<Range>,
+
+    /// State of an inactive replication slot (it keeps WAL until the disk fills): ok,
+    /// warning, critical
+    #[arg(
+        long = "inactive-slot",
+        value_name = "STATE",
+        default_value = "warning"
+    )]
+    inactive_slot: State,
+
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The effective user's name and home directory, from the password database.
+fn os_user() -> (Option<String>, Option<PathBuf>) {
+    // SAFETY: getpwuid returns a pointer into static storage or NULL; the strings
+    // are copied out at once, before any other call could reuse that storage.
+    unsafe {
+        let pw = libc::getpwuid(libc::geteuid());
+        if pw.is_null() {
+            return (None, None);
+        }
+        let text = |p: *const libc::c_char| {
+            (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
+        };
+        (text((*pw).pw_name), text((*pw).pw_dir).map(PathBuf::from))
+    }
+}
+
+impl Plugin for Args {
+    const SERVICE: &'static str = "PG_REPL";
+
+    fn common(&self) -> &CommonArgs {
+        &self.common
+    }
+
+    fn check(&self) -> CheckResult {
+        let started = Instant::now();
+        let port = match (self.port, env("PGPORT")) {
+            (Some(p), _) => p,
+            (None, Some(p)) => p
+                .parse()
+                .map_err(|_| Failure::unknown(format!("PGPORT '{p}' is not a port number")))?,
+            (None, None) => 5432,
+        };
+        let host_list = self
+            .host
+            .clone()
+            .or_else(|| env("PGHOST"))
+            .unwrap_or_else(|| "localhost".to_string());
+        let hosts = pg_repl::parse_hosts(&host_list, port).map_err(Failure::unknown)?;
+        if hosts.len() > 1 && self.role.is_some() {
+            return Err(Failure::unknown(
+                "--role applies to a single host; with several hosts the check finds the primary itself",
+            ));
+        }
+        let sslmode = match (self.sslmode, env("PGSSLMODE")) {
+            (Some(m), _) => m,
+            (None, Some(m)) => m
+                .parse()
+                .map_err(|e| Failure::unknown(format!("PGSSLMODE: {e}")))?,
+            (None, None) => SslMode::Prefer,
+        };
+        let (os_name, os_home) = os_user();
+        let home = env("HOME").map(PathBuf::from).or(os_home);
+        let user = self
+            .user
+            .clone()
+            .or_else(|| env("PGUSER"))
+            .or(os_name)
+            .ok_or_else(|| Failure::unknown("no user name: give -U or set PGUSER"))?;
+        let sslrootcert = self
+            .sslrootcert
+            .clone()
+            .or_else(|| env("PGSSLROOTCERT").map(PathBuf::from))
+            .or_else(|| {
+                let default = home.as_ref()?.join(".postgresql/root.crt");
+                default.exists().then_some(default)
+            });
+        // Leave the watchdog a moment to spare: a host that does not answer is
+        // then reported CRITICAL by name rather than as a plugin timeout.
+        let timeout = self.common.timeout.duration();
+        let spare = (timeout / 5).min(Duration::from_millis(500));
+        let connect = ConnectOptions {
+            user,
+            dbname: self
+                .dbname
+                .clone()
+                .or_else(|| env("PGDATABASE"))
+                .unwrap_or_else(|| "postgres".to_string()),
+            // Empty counts as unset, as in libpq (the password file is read then).
+            password: env("PGPASSWORD"),
+            passfile: pg_repl::pgpass::default_path(env("PGPASSFILE").as_deref(), home.as_deref()),
+            sslmode,
+            sslrootcert,
+            deadline: started + timeout - spare,
+        };
+        let options = Options {
+            role: self.role,
+            min_standbys: self.min_standbys,
+            standbys: self.standbys.clone(),
+            bytes: Thresholds::new(self.warning_bytes.clone(), self.critical_bytes.clone()),
+            seconds: Thresholds::new(self.warning_seconds.clone(), self.critical_seconds.clone()),
+            retained: Thresholds::new(
+                self.warning_retained.clone(),
+                self.critical_retained.clone(),
+            ),
+            inactive_slot: self.inactive_slot,
+        };
+        let outcome =
+            client::probe_all(&hosts, &connect, hosts.len() > 1).map_err(Failure::unknown)?;
+        let mut check = if hosts.len() == 1 {
+            pg_repl::evaluate_single(&hosts[0], &outcome.hosts[0].probe, &options)
+        } else {
+            pg_repl::evaluate_cluster(&outcome.hosts, &options)
+        };
+        for note in outcome.notes {
+            check.note(note);
+        }
+        Ok(check)
+    }
+}
+
+fn main() {
+    opscheck::run::<Args>()
+}

@@ -1,0 +1,1052 @@
+//! PostgreSQL streaming replication (SRE guide, seed 000 §2.1, §2.3, §2.6): is
+//! there exactly one writer, is every standby streaming from it, and how far
+//! behind is each one, in bytes and in seconds.
+//!
+//! This module holds what the servers said ([`Node`]) and how it is judged, as
+//! pure functions; [`client`] (feature `postgres`) asks the servers. The
+//! password file parser is in [`pgpass`].
+//!
+//! Judgement, in short:
+//! - one host: its role (`--role` asserts it). A primary's clients in
+//!   `pg_stat_replication`: fewer than `--min-standbys` streaming is CRITICAL, a
+//!   client in another state (catchup, backup, startup) WARNING, each client's
+//!   replay lag in bytes (from the primary's current LSN) and seconds
+//!   (`replay_lag`) against the thresholds; replication slots: inactive (state
+//!   of `--inactive-slot`), WAL retained above the `--*-retained` ranges, `lost`
+//!   (PostgreSQL 13+) CRITICAL. A standby: its WAL receiver must be `streaming`,
+//!   receive-vs-replay lag in bytes, replay delay in seconds
+//!   (`now() - pg_last_xact_replay_timestamp()`), taken as 0 when everything
+//!   received has been replayed, so an idle primary never raises a delay alarm.
+//! - several hosts (cluster mode): exactly one primary, and every other host a
+//!   streaming standby that the primary lists in `pg_stat_replication`
+//!   (matched as [`match_standby`] says).
+
+pub mod pgpass;
+
+#[cfg(feature = "postgres")]
+pub mod client;
+
+use crate::duration::human;
+use crate::output::{plural, Check, Item};
+use crate::perfdata::{Perfdata, Uom};
+use crate::status::State;
+use crate::threshold::Thresholds;
+
+/// The oldest server this check understands (the `wal`/`lsn` function names).
+pub const MIN_SERVER_VERSION: i32 = 100_000;
+
+/// The application name a WAL receiver uses when none is configured.
+const DEFAULT_RECEIVER_NAME: &str = "walreceiver";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    Primary,
+    Standby,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Primary => "primary",
+            Role::Standby => "standby",
+        }
+    }
+}
+
+/// One `-H` entry: a host name, an address, or a Unix socket directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostSpec {
+    /// The entry as given: used in perfdata labels so they stay stable.
+    pub given: String,
+    pub host: String,
+    pub port: u16,
+}
+
+impl HostSpec {
+    pub fn is_socket(&self) -> bool {
+        self.host.starts_with('/')
+    }
+
+    /// `em1:5432`, `[::1]:5432`, `/var/run/postgresql:5432`.
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// Parses `-H host[:port][,host[:port]…]`: IPv6 addresses in brackets when a
+/// port follows (`[::1]:5433`), a path starting with `/` is a socket directory.
+pub fn parse_hosts(list: &str, default_port: u16) -> Result<Vec<HostSpec>, String> {
+    let mut hosts: Vec<HostSpec> = Vec::new();
+    for token in list.split(',').map(str::trim) {
+        if token.is_empty() {
+            return Err(format!("empty host in '{list}'"));
+        }
+        let port_of = |text: &str| -> Result<u16, String> {
+            text.parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| format!("invalid port '{text}' in host '{token}'"))
+        };
+        let (host, port) = if token.starts_with('/') {
+            (token.to_string(), default_port)
+        } else if let Some(rest) = token.strip_prefix('[') {
+            let (addr, after) = rest
+                .split_once(']')
+                .ok_or_else(|| format!("missing ']' in host '{token}'"))?;
+            match after {
+                "" => (addr.to_string(), default_port),
+                _ => match after.strip_prefix(':') {
+                    Some(p) => (addr.to_string(), port_of(p)?),
+                    None => return Err(format!("unexpected '{after}' in host '{token}'")),
+                },
+            }
+        } else if token.matches(':').count() == 1 {
+            let (h, p) = token.split_once(':').unwrap_or((token, ""));
+            if h.is_empty() {
+                return Err(format!("no host name in '{token}'"));
+            }
+            (h.to_string(), port_of(p)?)
+        } else {
+            // A bare IPv6 address (several colons) or a plain name.
+            (token.to_string(), default_port)
+        };
+        let spec = HostSpec {
+            given: token.to_string(),
+            host,
+            port,
+        };
+        if hosts
+            .iter()
+            .any(|h| h.host == spec.host && h.port == spec.port)
+        {
+            return Err(format!("host '{token}' is given twice"));
+        }
+        hosts.push(spec);
+    }
+    Ok(hosts)
+}
+
+/// A value of a libpq conninfo string (`key=value key='quoted value'`), as
+/// `pg_stat_wal_receiver.conninfo` shows it.
+pub fn conninfo_value(conninfo: &str, key: &str) -> Option<String> {
+    let mut chars = conninfo.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        chars.peek()?;
+        let mut name = String::new();
+        while let Some(c) = chars.next_if(|c| *c != '=' && !c.is_whitespace()) {
+            name.push(c);
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        chars.next_if_eq(&'=')?;
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'\'').is_some() {
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '\'' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                if c == '\\' {
+                    value.extend(chars.next());
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        if name == key {
+            return Some(value);
+        }
+    }
+}
+
+/// Refuses servers older than PostgreSQL 10 (other function names, no `pg_stat_wal_receiver`).
+pub fn check_version(version_num: i32, version: &str) -> Result<(), String> {
+    if version_num < MIN_SERVER_VERSION {
+        Err(format!(
+            "PostgreSQL {version} is not supported: check_pg_repl needs PostgreSQL 10 or later"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A client of a primary, from `pg_stat_replication` (byte lags from the primary's current LSN).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Client {
+    pub pid: i32,
+    pub application_name: String,
+    /// `host(client_addr)`; `None` for a Unix socket connection.
+    pub client_addr: Option<String>,
+    pub client_hostname: Option<String>,
+    pub client_port: Option<i32>,
+    /// `None` when the monitoring role may not see the details (needs pg_monitor).
+    pub state: Option<String>,
+    pub sync_state: Option<String>,
+    pub sent_bytes: Option<f64>,
+    pub write_bytes: Option<f64>,
+    pub flush_bytes: Option<f64>,
+    pub replay_bytes: Option<f64>,
+    /// `replay_lag` in seconds; NULL when caught up and idle for a while.
+    pub replay_lag: Option<f64>,
+    /// The replication slot this walsender holds, if any.
+    pub slot_name: Option<String>,
+}
+
+impl Client {
+    /// The client's replay lag in seconds: `replay_lag`, or 0 when it is NULL
+    /// because the standby has replayed everything (PostgreSQL clears it then).
+    pub fn lag_seconds(&self) -> Option<f64> {
+        self.replay_lag
+            .or_else(|| (self.replay_bytes.is_some_and(|b| b <= 0.0)).then_some(0.0))
+            .map(|s| s.max(0.0))
+    }
+
+    fn describe_addr(&self) -> String {
+        match (&self.client_hostname, &self.client_addr) {
+            (Some(h), Some(a)) => format!("{h}/{a}"),
+            (None, Some(a)) => a.clone(),
+            (Some(h), None) => h.clone(),
+            (None, None) => "local socket".to_string(),
+        }
+    }
+}
+
+/// A row of `pg_replication_slots`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Slot {
+    pub name: String,
+    pub slot_type: String,
+    pub active: bool,
+    /// WAL the slot keeps: current LSN − `restart_lsn`.
+    pub retained_bytes: Option<f64>,
+    /// PostgreSQL 13+: reserved, extended, unreserved, lost.
+    pub wal_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PrimaryView {
+    pub clients: Vec<Client>,
+    pub slots: Vec<Slot>,
+    /// `synchronous_standby_names`; empty when replication is asynchronous.
+    pub synchronous_standby_names: String,
+}
+
+/// How many synchronous standbys `synchronous_standby_names` asks for:
+/// `FIRST n (…)`, `ANY n (…)`, `n (…)`, else 1 (a plain list); 0 when empty.
+pub fn synchronous_count(names: &str) -> u32 {
+    let names = names.trim();
+    if names.is_empty() {
+        return 0;
+    }
+    let mut words = names
+        .split(|c: char| c.is_whitespace() || c == '(')
+        .filter(|w| !w.is_empty());
+    let first = words.next().unwrap_or("");
+    let number = if first.eq_ignore_ascii_case("first") || first.eq_ignore_ascii_case("any") {
+        words.next()
+    } else {
+        Some(first)
+    };
+    let explicit = names.contains('(');
+    match number.and_then(|n| n.parse::<u32>().ok()) {
+        Some(n) if explicit => n,
+        _ => 1,
+    }
+}
+
+/// When `synchronous_standby_names` is set, commits wait for that many
+/// standbys in sync state `sync` or `quorum`: fewer connected is CRITICAL.
+fn judge_synchronous(view: &PrimaryView) -> Option<Item> {
+    let wanted = synchronous_count(&view.synchronous_standby_names);
+    if wanted == 0 {
+        return None;
+    }
+    let sync: Vec<&str> = view
+        .clients
+        .iter()
+        .filter(|c| matches!(c.sync_state.as_deref(), Some("sync" | "quorum")))
+        .map(|c| c.application_name.as_str())
+        .collect();
+    let setting = &view.synchronous_standby_names;
+    Some(if (sync.len() as u32) < wanted {
+        Item::new(
+            State::Critical,
+            format!(
+                "{} of {wanted} synchronous standbys connected: commits wait (synchronous_standby_names = '{setting}')",
+                sync.len()
+            ),
+        )
+    } else {
+        Item::new(
+            State::Ok,
+            format!(
+                "synchronous: {} (synchronous_standby_names = '{setting}')",
+                sync.join(", ")
+            ),
+        )
+    })
+}
+
+/// What a standby says about itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StandbyView {
+    /// `pg_stat_wal_receiver.status`; `None` when there is no WAL receiver.
+    pub receiver_status: Option<String>,
+    /// A receiver row exists but its details are hidden (needs pg_monitor).
+    pub receiver_hidden: bool,
+    pub sender_host: Option<String>,
+    pub sender_port: Option<i32>,
+    pub receiver_slot: Option<String>,
+    /// The application name the primary sees: from the receiver's conninfo,
+    /// else `cluster_name`, else `walreceiver`.
+    pub application_name: String,
+    pub receive_lsn: Option<String>,
+    pub replay_lsn: Option<String>,
+    /// Received but not yet replayed.
+    pub lag_bytes: Option<f64>,
+    /// `now() - pg_last_xact_replay_timestamp()` as measured.
+    pub replay_age: Option<f64>,
+    pub paused: bool,
+    /// Seconds since the receiver last heard from its sender.
+    pub last_message_age: Option<f64>,
+}
+
+impl StandbyView {
+    /// True when everything received has been replayed.
+    pub fn caught_up(&self) -> bool {
+        match (&self.receive_lsn, &self.replay_lsn, self.lag_bytes) {
+            (Some(r), Some(p), _) if r == p => true,
+            (_, _, Some(b)) => b <= 0.0,
+            _ => false,
+        }
+    }
+
+    /// The replay delay in seconds: 0 when nothing is left to replay (an idle
+    /// primary makes the last replayed transaction old without any delay),
+    /// else the age of the last replayed transaction.
+    pub fn delay(&self) -> Option<f64> {
+        if self.caught_up() {
+            Some(0.0)
+        } else {
+            self.replay_age.map(|s| s.max(0.0))
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum View {
+    Primary(PrimaryView),
+    Standby(StandbyView),
+}
+
+/// What one server said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub version: String,
+    pub version_num: i32,
+    pub view: View,
+}
+
+impl Node {
+    pub fn role(&self) -> Role {
+        match self.view {
+            View::Primary(_) => Role::Primary,
+            View::Standby(_) => Role::Standby,
+        }
+    }
+}
+
+/// The outcome of asking one host.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Probe {
+    Reached(Box<Node>),
+    /// Could not ask: CRITICAL for an unreachable server, UNKNOWN for our own trouble.
+    Failed {
+        state: State,
+        reason: String,
+    },
+}
+
+/// How the servers are judged.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub role: Option<Role>,
+    pub min_standbys: Option<u32>,
+    /// Standbys that must be connected to the primary (application name or address).
+    pub standbys: Vec<String>,
+    pub bytes: Thresholds,
+    pub seconds: Thresholds,
+    pub retained: Thresholds,
+    pub inactive_slot: State,
+}
+
+/// `1.5 MiB`, `0 B`.
+pub fn format_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    if !bytes.is_finite() {
+        return "?".to_string();
+    }
+    let mut value = bytes.abs();
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let sign = if bytes < 0.0 { "-" } else { "" };
+    if unit == 0 {
+        format!("{sign}{value:.0} B")
+    } else {
+        format!("{sign}{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn lag_text(bytes: Option<f64>, seconds: Option<f64>) -> String {
+    let b = bytes.map_or("? B".to_string(), |b| format_bytes(b.max(0.0)));
+    let s = seconds.map_or("?".to_string(), human);
+    format!("lag {b}, {s}")
+}
+
+/// The worst state of a byte and a second lag; an unknown value never alarms
+/// (the other metric, or the client state, says what is wrong).
+fn lag_state(opts: &Options, bytes: Option<f64>, seconds: Option<f64>) -> State {
+    let b = bytes.map_or(State::Ok, |b| opts.bytes.evaluate(b.max(0.0)));
+    let s = seconds.map_or(State::Ok, |s| opts.seconds.evaluate(s));
+    b.worst(s)
+}
+
+fn lag_perfdata(
+    opts: &Options,
+    name: &str,
+    bytes: Option<f64>,
+    seconds: Option<f64>,
+) -> [Perfdata; 2] {
+    let b = match bytes {
+        Some(b) => Perfdata::new(format!("lag_bytes_{name}"), b.max(0.0), Uom::Bytes),
+        None => Perfdata::unknown(format!("lag_bytes_{name}"), Uom::Bytes),
+    };
+    let s = match seconds {
+        Some(s) => Perfdata::new(format!("lag_seconds_{name}"), s, Uom::Seconds),
+        None => Perfdata::unknown(format!("lag_seconds_{name}"), Uom::Seconds),
+    };
+    [
+        b.thresholds(&opts.bytes).min(0.0),
+        s.thresholds(&opts.seconds).min(0.0),
+    ]
+}
+
+/// Stable names for a primary's clients: the application name when it is set,
+/// not the default `walreceiver` and unique; else the client address when
+/// unique; else both with the client port.
+pub fn client_names(clients: &[Client]) -> Vec<String> {
+    let count = |f: &dyn Fn(&Client) -> bool| clients.iter().filter(|c| f(c)).count();
+    clients
+        .iter()
+        .map(|c| {
+            let app = c.application_name.as_str();
+            if !app.is_empty()
+                && app != DEFAULT_RECEIVER_NAME
+                && count(&|o: &Client| o.application_name == app) == 1
+            {
+                return app.to_string();
+            }
+            let addr = c.client_addr.clone().unwrap_or_else(|| "local".to_string());
+            if count(&|o: &Client| o.client_addr.as_deref().unwrap_or("local") == addr) == 1 {
+                return addr;
+            }
+            let app = if app.is_empty() { "client" } else { app };
+            format!("{app}@{addr}:{}", c.client_port.unwrap_or(0))
+        })
+        .collect()
+}
+
+/// Does `wanted` (a `--standby` value) name this client?
+fn names_client(wanted: &str, client: &Client) -> bool {
+    client.application_name == wanted
+        || client.client_addr.as_deref() == Some(wanted)
+        || client.client_hostname.as_deref() == Some(wanted)
+}
+
+/// What the cluster-mode matching knows about a standby host.
+#[derive(Debug, Clone, Default)]
+pub struct StandbyIdentity<'a> {
+    /// The standby's WAL receiver slot.
+    pub slot: Option<&'a str>,
+    /// The application name it connects with.
+    pub application_name: &'a str,
+    /// The addresses the host name resolved to when we contacted it.
+    pub addresses: &'a [String],
+}
+
+/// Finds a standby among the primary's clients. The rule, first that applies:
+/// 1. its WAL receiver's replication slot is the slot the client's walsender
+///    holds (slot names are unique on a primary);
+/// 2. its application name (`application_name` in `primary_conninfo`, else
+///    `cluster_name`) equals the client's, when that name is not the default
+///    `walreceiver` and no other client has it;
+/// 3. exactly one client comes from an address the standby's host name resolves
+///    to (when several do, the one that reports a replay position: a base
+///    backup or `pg_receivewal` from the same machine replays nothing).
+///
+/// A standby that no rule finds is not streaming from this primary.
+pub fn match_standby(clients: &[Client], who: &StandbyIdentity) -> Option<usize> {
+    if let Some(slot) = who.slot {
+        if let Some(i) = clients
+            .iter()
+            .position(|c| c.slot_name.as_deref() == Some(slot))
+        {
+            return Some(i);
+        }
+    }
+    let app = who.application_name;
+    if !app.is_empty() && app != DEFAULT_RECEIVER_NAME {
+        let same: Vec<usize> = (0..clients.len())
+            .filter(|&i| clients[i].application_name == app)
+            .collect();
+        if same.len() == 1 {
+            return Some(same[0]);
+        }
+    }
+    let mut from: Vec<usize> = (0..clients.len())
+        .filter(|&i| {
+            clients[i]
+                .client_addr
+                .as_ref()
+                .is_some_and(|a| who.addresses.contains(a))
+        })
+        .collect();
+    if from.len() > 1 {
+        // A base backup or pg_receivewal from the same machine replays nothing.
+        from.retain(|&i| clients[i].replay_bytes.is_some());
+    }
+    (from.len() == 1).then(|| from[0])
+}
+
+fn streaming(client: &Client) -> bool {
+    client.state.as_deref() == Some("streaming")
+}
+
+/// The items of a primary: its clients, missing `--standby`s, slots; the count
+/// of streaming clients is checked against `--min-standbys`.
+struct PrimaryJudgement {
+    /// "2 standbys streaming", with CRITICAL when below the minimum.
+    count: Item,
+    streaming: usize,
+    clients: Vec<Item>,
+    slots: Vec<Item>,
+    max_bytes: Option<f64>,
+    max_seconds: Option<f64>,
+}
+
+impl PrimaryJudgement {
+    /// `standbys`: clients streaming, with `--min-standbys` as the critical range `N:`.
+    fn standbys_perf(&self, opts: &Options) -> Perfdata {
+        let mut perf = Perfdata::new("standbys", self.streaming as f64, Uom::None).min(0.0);
+        perf.crit = opts
+            .min_standbys
+            .map(|min| crate::range::Range::below(f64::from(min)));
+        perf
+    }
+}
+
+fn judge_primary(
+    view: &PrimaryView,
+    opts: &Options,
+    with_client_perf: bool,
+) -> Result<PrimaryJudgement, String> {
+    if view.clients.iter().any(|c| c.state.is_none()) {
+        return Err(
+            "pg_stat_replication details are hidden from this role: grant it pg_monitor".into(),
+        );
+    }
+    let names = client_names(&view.clients);
+    let mut clients = Vec::new();
+    let mut max_bytes: Option<f64> = None;
+    let mut max_seconds: Option<f64> = None;
+    for (client, name) in view.clients.iter().zip(&names) {
+        let bytes = client.replay_bytes.map(|b| b.max(0.0));
+        let seconds = client.lag_seconds();
+        max_bytes = max_opt(max_bytes, bytes);
+        max_seconds = max_opt(max_seconds, seconds);
+        let state_name = client.state.as_deref().unwrap_or("?");
+        let sync = client.sync_state.as_deref().unwrap_or("?");
+        let mut state = lag_state(opts, bytes, seconds);
+        let mut text = format!(
+            "{name} ({}): {state_name} {sync}, {}",
+            client.describe_addr(),
+            lag_text(bytes, seconds)
+        );
+        if !streaming(client) {
+            state = state.worst(State::Warning);
+            text = format!(
+                "{name} ({}): {state_name}, not streaming",
+                client.describe_addr()
+            );
+        }
+        let f = |v: Option<f64>| v.map_or("?".to_string(), format_bytes);
+        let mut item = Item::new(state, text).detail(
+            1,
+            format!(
+                "behind the current WAL position: sent {}, written {}, flushed {}, replayed {}",
+                f(client.sent_bytes),
+                f(client.write_bytes),
+                f(client.flush_bytes),
+                f(client.replay_bytes)
+            ),
+        );
+        item = item.detail(
+            2,
+            format!(
+                "pid {}, slot {}, application_name '{}'",
+                client.pid,
+                client.slot_name.as_deref().unwrap_or("none"),
+                client.application_name
+            ),
+        );
+        if with_client_perf {
+            for p in lag_perfdata(opts, name, bytes, seconds) {
+                item = item.perf(p);
+            }
+        }
+        clients.push(item);
+    }
+    for wanted in &opts.standbys {
+        match view.clients.iter().find(|c| names_client(wanted, c)) {
+            Some(_) => {}
+            None => clients.push(Item::new(
+                State::Critical,
+                format!("standby {wanted} is not connected"),
+            )),
+        }
+    }
+    clients.extend(judge_synchronous(view));
+    let slots = view.slots.iter().map(|s| judge_slot(s, opts)).collect();
+    let count_streaming = view.clients.iter().filter(|c| streaming(c)).count();
+    let count_text = format!("{} streaming", plural(count_streaming, "standby"));
+    let count = match opts.min_standbys {
+        Some(min) if (count_streaming as u32) < min => Item::new(
+            State::Critical,
+            format!("only {count_streaming} of at least {min} standbys streaming"),
+        ),
+        _ => Item::new(State::Ok, count_text),
+    };
+    Ok(PrimaryJudgement {
+        count,
+        streaming: count_streaming,
+        clients,
+        slots,
+        max_bytes,
+        max_seconds,
+    })
+}
+
+fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn judge_slot(slot: &Slot, opts: &Options) -> Item {
+    let retained = slot.retained_bytes.map(|b| b.max(0.0));
+    let mut state = retained.map_or(State::Ok, |b| opts.retained.evaluate(b));
+    let mut problems = Vec::new();
+    if !slot.active {
+        state = state.worst(opts.inactive_slot);
+        problems.push("inactive".to_string());
+    }
+    match slot.wal_status.as_deref() {
+        Some("lost") => {
+            state = State::Critical;
+            problems.push("WAL lost: the standby must be rebuilt".to_string());
+        }
+        Some("unreserved") => {
+            state = state.worst(State::Warning);
+            problems.push("WAL about to be removed (unreserved)".to_string());
+        }
+        _ => {}
+    }
+    let active = if slot.active { "active" } else { "inactive" };
+    let text = format!(
+        "slot {} ({}) {}, retains {}{}",
+        slot.name,
+        slot.slot_type,
+        active,
+        retained.map_or("?".to_string(), format_bytes),
+        if problems.len() > usize::from(!slot.active) {
+            format!(", {}", problems.last().cloned().unwrap_or_default())
+        } else {
+            String::new()
+        }
+    );
+    let perf = match retained {
+        Some(b) => Perfdata::new(format!("slot_retained_{}", slot.name), b, Uom::Bytes),
+        None => Perfdata::unknown(format!("slot_retained_{}", slot.name), Uom::Bytes),
+    };
+    Item::new(state, text).perf(perf.thresholds(&opts.retained).min(0.0))
+}
+
+/// The items of a standby as it sees itself: receiver, then lag.
+struct StandbyJudgement {
+    receiver: Item,
+    bytes: Option<f64>,
+    seconds: Option<f64>,
+}
+
+fn judge_standby(view: &StandbyView) -> Result<StandbyJudgement, String> {
+    if view.receiver_hidden {
+        return Err(
+            "pg_stat_wal_receiver details are hidden from this role: grant it pg_monitor".into(),
+        );
+    }
+    let receiver = match view.receiver_status.as_deref() {
+        None => Item::new(State::Critical, "WAL receiver not running: not streaming"),
+        Some("streaming") => {
+            let from = match (&view.sender_host, view.sender_port) {
+                (Some(h), Some(p)) => format!(" from {h}:{p}"),
+                (Some(h), None) => format!(" from {h}"),
+                _ => String::new(),
+            };
+            let slot = view
+                .receiver_slot
+                .as_ref()
+                .map_or(String::new(), |s| format!(" (slot {s})"));
+            Item::new(State::Ok, format!("streaming{from}{slot}"))
+        }
+        Some(other) => Item::new(
+            State::Critical,
+            format!("WAL receiver is {other}, not streaming"),
+        ),
+    };
+    let receiver = receiver.detail(
+        1,
+        format!(
+            "received up to {}, replayed up to {}{}",
+            view.receive_lsn.as_deref().unwrap_or("?"),
+            view.replay_lsn.as_deref().unwrap_or("?"),
+            view.last_message_age.map_or(String::new(), |a| format!(
+                ", last message from the sender {} ago",
+                human(a)
+            ))
+        ),
+    );
+    Ok(StandbyJudgement {
+        receiver,
+        bytes: view.lag_bytes.map(|b| b.max(0.0)),
+        seconds: view.delay(),
+    })
+}
+
+fn lag_item(opts: &Options, bytes: Option<f64>, seconds: Option<f64>, paused: bool) -> Item {
+    let paused = if paused { " (replay paused)" } else { "" };
+    Item::new(
+        lag_state(opts, bytes, seconds),
+        format!("replay {}{paused}", lag_text(bytes, seconds)),
+    )
+}
+
+fn role_mismatch(node: &Node, opts: &Options) -> Option<Item> {
+    let expected = opts.role?;
+    (node.role() != expected).then(|| {
+        Item::new(
+            State::Critical,
+            format!(
+                "is a {}, expected a {} (a failover happened?)",
+                node.role().name(),
+                expected.name()
+            ),
+        )
+    })
+}
+
+/// Judges one host.
+pub fn evaluate_single(host: &HostSpec, probe: &Probe, opts: &Options) -> Check {
+    let node = match probe {
+        Probe::Reached(node) => node,
+        Probe::Failed { state, reason } => return Check::failed(*state, reason.clone()),
+    };
+    let mut check = Check::new();
+    if let Some(item) = role_mismatch(node, opts) {
+        check.item(item);
+    }
+    let version = format!("PostgreSQL {}", node.version);
+    match &node.view {
+        View::Primary(view) => {
+            let judged = match judge_primary(view, opts, true) {
+                Ok(j) => j,
+                Err(reason) => {
+                    return Check::failed(State::Unknown, format!("{}: {reason}", host.address()))
+                }
+            };
+            check.perf(judged.standbys_perf(opts));
+            check.ok_summary(if view.clients.is_empty() {
+                format!("primary, {}", judged.count.text)
+            } else {
+                format!(
+                    "primary, {}, max {}",
+                    judged.count.text,
+                    lag_text(judged.max_bytes, judged.max_seconds)
+                )
+            });
+            check.item(
+                judged
+                    .count
+                    .detail(1, format!("{} is a primary ({version})", host.address())),
+            );
+            for item in judged.clients.into_iter().chain(judged.slots) {
+                check.item(item);
+            }
+        }
+        View::Standby(view) => {
+            let judged = match judge_standby(view) {
+                Ok(j) => j,
+                Err(reason) => {
+                    return Check::failed(State::Unknown, format!("{}: {reason}", host.address()))
+                }
+            };
+            check.ok_summary(format!(
+                "standby {}, replay {}",
+                judged.receiver.text,
+                lag_text(judged.bytes, judged.seconds)
+            ));
+            check.item(
+                judged
+                    .receiver
+                    .detail(1, format!("{} is a standby ({version})", host.address())),
+            );
+            let mut lag = lag_item(opts, judged.bytes, judged.seconds, view.paused);
+            for p in lag_perfdata(opts, &host.given, judged.bytes, judged.seconds) {
+                lag = lag.perf(p);
+            }
+            check.item(lag);
+        }
+    }
+    check
+}
+
+/// A host in cluster mode: what we know of it beyond the probe.
+#[derive(Debug, Clone)]
+pub struct ClusterHost {
+    pub spec: HostSpec,
+    pub probe: Probe,
+    /// The addresses the host name resolved to (for the address matching rule).
+    pub addresses: Vec<String>,
+}
+
+/// Gives a host item the text of its worst children, so the summary says what is wrong.
+fn host_item(label: &str, ok_text: String, children: Vec<Item>) -> Item {
+    let worst = State::worst_of(children.iter().map(Item::effective_state));
+    let text = if worst == State::Ok {
+        format!("{label}: {ok_text}")
+    } else {
+        let bad: Vec<&str> = children
+            .iter()
+            .filter(|c| c.effective_state() == worst)
+            .map(|c| c.text.as_str())
+            .collect();
+        format!("{label}: {}", bad.join("; "))
+    };
+    let mut item = Item::new(State::Ok, text);
+    item.children = children;
+    item
+}
+
+/// Judges several hosts as one cluster.
+pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
+    let mut check = Check::new();
+    let primaries: Vec<usize> = (0..hosts.len())
+        .filter(|&i| matches!(&hosts[i].probe, Probe::Reached(n) if n.role() == Role::Primary))
+        .collect();
+    let unreachable = hosts
+        .iter()
+        .filter(|h| matches!(h.probe, Probe::Failed { .. }))
+        .count();
+    check.perf(
+        Perfdata::new("primaries", primaries.len() as f64, Uom::None)
+            .thresholds(&Thresholds::new(
+                None,
+                Some("1:1".parse().expect("a valid range")),
+            ))
+            .min(0.0),
+    );
+    match primaries.len() {
+        0 => {
+            let why = if unreachable == hosts.len() {
+                format!("no writer: none of the {} hosts is reachable", hosts.len())
+            } else if unreachable > 0 {
+                format!(
+                    "no writer: no primary among the {} reachable hosts",
+                    hosts.len() - unreachable
+                )
+            } else {
+                format!("no writer: none of the {} hosts is a primary", hosts.len())
+            };
+            check.item(Item::new(State::Critical, why));
+        }
+        1 => {}
+        _ => {
+            let names: Vec<&str> = primaries
+                .iter()
+                .map(|&i| hosts[i].spec.given.as_str())
+                .collect();
+            check.item(Item::new(
+                State::Critical,
+                format!(
+                    "split brain: {} primaries: {}",
+                    primaries.len(),
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    // The one primary's clients, which standby hosts must be found among.
+    let the_primary = match primaries.as_slice() {
+        [p] => match &hosts[*p].probe {
+            Probe::Reached(node) => match &node.view {
+                // Hidden details (no pg_monitor) are reported on the primary's
+                // line; the standbys are then judged on their own.
+                View::Primary(v) if v.clients.iter().all(|c| c.state.is_some()) => Some((*p, v)),
+                View::Primary(_) | View::Standby(_) => None,
+            },
+            Probe::Failed { .. } => None,
+        },
+        _ => None,
+    };
+    let mut matched_clients: Vec<usize> = Vec::new();
+    let mut standby_items: Vec<(usize, Item)> = Vec::new();
+    let mut streaming_standbys = 0usize;
+    let mut max_bytes: Option<f64> = None;
+    let mut max_seconds: Option<f64> = None;
+    let mut lag_perf: Vec<Perfdata> = Vec::new();
+    for (i, host) in hosts.iter().enumerate() {
+        let label = host.spec.address();
+        let node = match &host.probe {
+            Probe::Failed { state, reason } => {
+                standby_items.push((i, Item::new(*state, reason.clone())));
+                continue;
+            }
+            Probe::Reached(node) => node,
+        };
+        let View::Standby(view) = &node.view else {
+            continue;
+        };
+        let judged = match judge_standby(view) {
+            Ok(j) => j,
+            Err(reason) => {
+                standby_items.push((i, Item::new(State::Unknown, format!("{label}: {reason}"))));
+                continue;
+            }
+        };
+        let mut children = vec![judged.receiver.clone()];
+        let mut bytes = judged.bytes;
+        let mut seconds = judged.seconds;
+        if let Some((p, pview)) = the_primary {
+            let who = StandbyIdentity {
+                slot: view.receiver_slot.as_deref(),
+                application_name: &view.application_name,
+                addresses: &host.addresses,
+            };
+            match match_standby(&pview.clients, &who) {
+                Some(c) => {
+                    matched_clients.push(c);
+                    let client = &pview.clients[c];
+                    // The primary sees WAL the standby has not even received yet.
+                    bytes = max_opt(bytes, client.replay_bytes.map(|b| b.max(0.0)));
+                    seconds = max_opt(seconds, client.lag_seconds());
+                    let name = &client_names(&pview.clients)[c];
+                    let state_name = client.state.as_deref().unwrap_or("?");
+                    if streaming(client) && judged.receiver.state == State::Ok {
+                        streaming_standbys += 1;
+                    }
+                    children.push(
+                        Item::new(
+                            if streaming(client) { State::Ok } else { State::Warning },
+                            format!("{state_name} to {} as {name}", hosts[p].spec.address()),
+                        )
+                        .detail(1, format!("{} ({})", client.sync_state.as_deref().unwrap_or("?"), client.describe_addr())),
+                    );
+                }
+                None => children.push(Item::new(
+                    State::Critical,
+                    format!(
+                        "not among the standbys of primary {} (matched by slot, application_name or address)",
+                        hosts[p].spec.address()
+                    ),
+                )),
+            }
+        }
+        max_bytes = max_opt(max_bytes, bytes);
+        max_seconds = max_opt(max_seconds, seconds);
+        let lag = lag_item(opts, bytes, seconds, view.paused);
+        lag_perf.extend(lag_perfdata(opts, &host.spec.given, bytes, seconds));
+        children.push(lag);
+        let ok_text = format!(
+            "standby {}, replay {}",
+            judged.receiver.text,
+            lag_text(bytes, seconds)
+        );
+        let item =
+            host_item(&label, ok_text, children).detail(1, format!("PostgreSQL {}", node.version));
+        standby_items.push((i, item));
+    }
+    let mut host_items: Vec<(usize, Item)> = standby_items;
+    for &p in &primaries {
+        let Probe::Reached(node) = &hosts[p].probe else {
+            continue;
+        };
+        let View::Primary(view) = &node.view else {
+            continue;
+        };
+        let label = hosts[p].spec.address();
+        let judged = match judge_primary(view, opts, false) {
+            Ok(j) => j,
+            Err(reason) => {
+                host_items.push((p, Item::new(State::Unknown, format!("{label}: {reason}"))));
+                continue;
+            }
+        };
+        if primaries.len() == 1 {
+            check.perf(judged.standbys_perf(opts));
+        }
+        let mut children = vec![judged.count.clone()];
+        // Clients that are cluster hosts are reported under their host; the others here.
+        for (c, item) in judged.clients.into_iter().enumerate() {
+            if !(primaries.len() == 1 && matched_clients.contains(&c)) {
+                children.push(item);
+            }
+        }
+        children.extend(judged.slots);
+        let ok_text = format!("primary, {}", judged.count.text);
+        let item =
+            host_item(&label, ok_text, children).detail(1, format!("PostgreSQL {}", node.version));
+        host_items.push((p, item));
+    }
+    for p in lag_perf {
+        check.perf(p);
+    }
+    host_items.sort_by_key(|(i, _)| *i);
+    for (_, item) in host_items {
+        check.item(item);
+    }
+    if let [p] = primaries.as_slice() {
+        check.ok_summary(format!(
+            "primary {}, {} of {} streaming, max {}",
+            hosts[*p].spec.given,
+            streaming_standbys,
+            plural(hosts.len() - 1, "standby"),
+            lag_text(max_bytes, max_seconds)
+        ));
+    }
+    check
+}
+
+#[cfg(test)]
+mod tests;
