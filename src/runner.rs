@@ -79,6 +79,9 @@ pub const HANG_FOR_TEST_ENV: &str = "OPSCHECK_HANG_FOR_TEST";
 /// Runs plugin `P` as the process's `main`; never returns.
 pub fn run<P: Plugin>() -> ! {
     install_panic_hook(P::SERVICE);
+    if let Some(scheduler) = std::env::var_os(crate::definitions::PRINT_DEFINITION_ENV) {
+        crate::definitions::print_and_exit(P::SERVICE, &P::command(), &scheduler);
+    }
     let args = match P::try_parse() {
         Ok(args) => args,
         Err(error) => usage_exit(P::SERVICE, error),
