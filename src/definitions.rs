@@ -209,6 +209,12 @@ fn quote(text: &str) -> String {
     out
 }
 
+/// A literal value for a custom variable: Icinga resolves `$...$` macros in
+/// variables, so a dollar is written `$$`.
+fn no_macros(text: &str) -> String {
+    text.replace('$', "$$")
+}
+
 /// The help with what a reader of the definition needs besides it.
 fn description(opt: &Opt, scheduler: Scheduler) -> String {
     let mut text = opt.help.trim_end_matches('.').to_string();
@@ -285,10 +291,10 @@ fn icinga2(binary: &str, about: &str, opts: &[Opt]) -> String {
     }
     for opt in defaults {
         let value = if opt.kind == Kind::Repeated {
-            let items: Vec<String> = opt.defaults.iter().map(|d| quote(d)).collect();
+            let items: Vec<String> = opt.defaults.iter().map(|d| quote(&no_macros(d))).collect();
             format!("[ {} ]", items.join(", "))
         } else {
-            quote(&opt.defaults.join(","))
+            quote(&no_macros(&opt.defaults.join(",")))
         };
         let _ = writeln!(out, "\tvars.{} = {value}", opt.var);
     }
@@ -474,6 +480,7 @@ mod tests {
     #[test]
     fn icinga2_strings_are_escaped() {
         assert_eq!(quote(r#"a "b" \c"#), r#""a \"b\" \\c""#);
+        assert_eq!(no_macros("a$b"), "a$$b");
         assert_eq!(command_name("check_pg_repl"), "pg_repl");
         assert_eq!(Scheduler::parse("icinga2"), Some(Scheduler::Icinga2));
         assert_eq!(Scheduler::parse("naemon"), None);

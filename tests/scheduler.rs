@@ -386,6 +386,48 @@ object ApiListener "api" {{
     )
 }
 
+/// A Graphite plaintext sink: Icinga's GraphiteWriter parses every perfdata
+/// value (and logs "Ignoring invalid perfdata" when it cannot) and sends
+/// `metric value timestamp` lines here.
+fn graphite_sink() -> (u16, std::sync::Arc<std::sync::Mutex<String>>) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = received.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let sink = sink.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock()
+                        .unwrap()
+                        .push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+        }
+    });
+    (port, received)
+}
+
+/// Plugins whose generated CheckCommand has a required argument: a smoke run
+/// with the defaults alone would be refused by Icinga before the plugin runs.
+fn with_required_arguments() -> BTreeSet<String> {
+    let commands =
+        fs::read_to_string(repo().join("packaging/icinga2/opscheck-commands.conf")).unwrap();
+    commands
+        .split("object CheckCommand \"")
+        .skip(1)
+        .filter(|block| block.contains("\t\t\trequired = true\n"))
+        .map(|block| format!("check_{}", block.split('"').next().unwrap()))
+        .collect()
+}
+
 fn touch(path: &Path, seconds_ago: u64) {
     fs::write(path, b"").unwrap();
     let when = std::time::SystemTime::now() - Duration::from_secs(seconds_ago);
@@ -440,6 +482,7 @@ fn icinga2_master_and_agent_run_the_shipped_definitions() {
     }
 
     let smith = |case: &str, side: &str| work.s(&format!("inputs/smith-stonith/{case}/{side}"));
+    let (graphite_port, graphite) = graphite_sink();
     let mut config = common_config("master", master_port, &work);
     config.push_str(&format!(
         r#"object ApiUser "root" {{
@@ -455,6 +498,10 @@ object Endpoint "agent" {{
 object Zone "agent" {{
 	endpoints = [ "agent" ]
 	parent = "master"
+}}
+object GraphiteWriter "graphite" {{
+	host = "127.0.0.1"
+	port = {graphite_port}
 }}
 "#
     ));
@@ -492,7 +539,19 @@ object Host "e2e" {
         work.s("inputs/no-such-dir")
     ));
     // Every built plugin through its generated CheckCommand, with its defaults.
-    for (name, _) in built_plugins() {
+    let required = with_required_arguments();
+    let smoke_plugins: Vec<String> = built_plugins()
+        .into_iter()
+        .map(|(n, _)| n)
+        .filter(|n| {
+            let skip = required.contains(n);
+            if skip {
+                eprintln!("note: {n} has required options: no smoke service with defaults");
+            }
+            !skip
+        })
+        .collect();
+    for name in &smoke_plugins {
         let command = name.strip_prefix("check_").unwrap();
         config.push_str(&format!(
             "object Service \"smoke-{command}\" {{\n\timport \"e2e\"\n\thost_name = \"e2e\"\n\tcheck_command = \"{command}\"\n\
@@ -603,9 +662,9 @@ object Zone "agent" {
     if Path::new("/usr/lib/nagios/plugins/check_load").exists() {
         expected.insert("iepm1!load".into(), e(-1, "LOAD ", "agent"));
     }
-    let smoke: Vec<String> = built_plugins()
+    let smoke: Vec<String> = smoke_plugins
         .iter()
-        .map(|(n, _)| format!("e2e!smoke-{}", n.strip_prefix("check_").unwrap()))
+        .map(|n| format!("e2e!smoke-{}", n.strip_prefix("check_").unwrap()))
         .collect();
 
     let mut last_reschedule = Instant::now() - Duration::from_secs(60);
@@ -687,6 +746,14 @@ object Zone "agent" {
         (Some(900.0), Some(1800.0))
     );
     assert!(pingd["value"].as_f64().unwrap() >= 1000.0, "{pingd}");
+
+    // The GraphiteWriter parsed the perfdata and exported the metrics.
+    let metric = "icinga2.e2e.services.critical.smith_stonith.perfdata.secondary_stonith.value 1 ";
+    poll(
+        "the metrics at the Graphite sink",
+        Duration::from_secs(60),
+        || graphite.lock().unwrap().contains(metric).then_some(()),
+    );
 
     let log = fs::read_to_string(master.root.join("log/icinga2.log")).unwrap_or_default()
         + &fs::read_to_string(master.log()).unwrap_or_default();
