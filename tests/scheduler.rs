@@ -369,10 +369,18 @@ fn placeholders() -> (String, Vec<String>) {
 fn common_config(node: &str, port: u16, work: &Work) -> String {
     format!(
         r#"const PluginDir = "{plugins}"
+const PluginContribDir = "{plugins}"
+const ManubulonPluginDir = "{plugins}"
 const NodeName = "{node}"
 const ZoneName = "{node}"
 include <itl>
 include <plugins>
+include <plugins-contrib>
+include <manubulon>
+include <windows-plugins>
+include <nscp>
+// What the package installs into plugins-contrib.d: loaded beside the stock
+// includes of icinga2.conf, so a name clash with an ITL command fails here.
 include "opscheck-commands.conf"
 include "placeholders.conf"
 object FileLogger "main-log" {{
@@ -817,9 +825,17 @@ fn nagios4_runs_the_generated_commands() {
     .unwrap();
     let user = &work.account.user;
     let group = &work.account.group;
+    // Debian's nagios4 reads /etc/nagios-plugins/config/, where the .deb puts
+    // these commands: load that directory too, so a name clash fails here.
+    let debian_commands = Path::new("/etc/nagios-plugins/config");
+    let cfg_dir = if debian_commands.is_dir() {
+        format!("cfg_dir={}\n", debian_commands.display())
+    } else {
+        String::new()
+    };
     fs::write(
         n.join("nagios.cfg"),
-        format!(
+        cfg_dir + &format!(
             "log_file={log}\ncfg_file={commands}\ncfg_file={objects}\nresource_file={resource}\n\
              status_file={status}\nstatus_update_interval=1\ntemp_file={tmp}\ntemp_path={dir}\n\
              lock_file={lock}\ncheck_result_path={results}\nobject_cache_file={cache}\n\
