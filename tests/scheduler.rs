@@ -580,6 +580,13 @@ object Host "e2e" {
 	vars.smith_stonith_dir = "{sop_primary}"
 	vars.smith_stonith_peer_dir = "{sop_secondary}"
 }}
+object Host "sop2" {{
+	import "opscheck-netconsole-sop-secondary"
+	check_command = "dummy"
+	address = "127.0.0.1"
+	vars.smith_stonith_dir = "{sop2_own}"
+	vars.smith_stonith_peer_dir = "{sop2_peer}"
+}}
 object Host "iepm1" {{
 	import "opscheck-iepm"
 	check_command = "dummy"
@@ -597,6 +604,10 @@ object Service "keepalive-stale" {{
 "#,
         sop_primary = smith("failover", "primary"),
         sop_secondary = smith("failover", "secondary"),
+        // On the secondary SOP, its own flags are the secondary's: read as a
+        // primary (the CheckCommand's default role) this would be WARNING.
+        sop2_own = smith("invalid", "secondary"),
+        sop2_peer = smith("invalid", "primary"),
         fresh = work.s("keepalives-fresh"),
         stale = work.s("keepalives-stale"),
     ));
@@ -662,6 +673,11 @@ object Zone "agent" {
     expected.insert(
         "sop1!smith-stonith".into(),
         e(1, "SMITH_STONITH WARNING - failover mode", "master"),
+    );
+    // The secondary template's role overrides the CheckCommand's default.
+    expected.insert(
+        "sop2!smith-stonith".into(),
+        e(2, "SMITH_STONITH CRITICAL - invalid", "master"),
     );
     expected.insert(
         "iepm1!iepm-keepalive".into(),
