@@ -98,6 +98,22 @@ fn deb_files(deb: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// The packages take the release profile's binaries as they are: that profile
+/// must strip them (cargo-generate-rpm does not strip; cargo-deb would).
+#[test]
+fn release_profile_strips_the_plugins() {
+    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    let release = manifest
+        .split("\n[profile.release]\n")
+        .nth(1)
+        .expect("[profile.release] in Cargo.toml");
+    let section = release.split("\n[").next().unwrap();
+    assert!(
+        section.lines().any(|l| l.trim() == "strip = true"),
+        "[profile.release] must have strip = true:\n{section}"
+    );
+}
+
 #[test]
 fn rpm_lists_every_plugin_and_the_definitions() {
     if !ready("cargo-generate-rpm") || !ready("rpm") || !all_built() {

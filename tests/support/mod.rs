@@ -96,10 +96,22 @@ pub fn account() -> Account {
             .unwrap()
             .success();
         if !exists {
-            // Another test may create it at the same moment: accept "exists".
-            let _ = Command::new("useradd")
-                .args(["--system", "--user-group", "--no-create-home", TEST_USER])
-                .status();
+            // Another test may create it, or hold the passwd lock, at the same
+            // moment: retry until the account exists.
+            poll("the test user", Duration::from_secs(60), || {
+                let _ = Command::new("useradd")
+                    .args(["--system", "--user-group", "--no-create-home", TEST_USER])
+                    .stderr(Stdio::null())
+                    .status();
+                Command::new("id")
+                    .arg(TEST_USER)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .unwrap()
+                    .success()
+                    .then_some(())
+            });
         }
         Account {
             user: TEST_USER.to_string(),
