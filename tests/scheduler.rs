@@ -282,13 +282,22 @@ fn api(
 }
 
 fn reschedule_all(work: &Work, port: u16) {
-    let _ = api(
+    let answer = api(
         work,
         port,
         "POST",
         "/v1/actions/reschedule-check",
-        Some(&json!({"type": "Service", "filter": "true", "force": true})),
+        Some(&json!({
+            "type": "Service",
+            // The hosts whose results are awaited; the others keep their interval.
+            "filter": "host.name in [ \"e2e\", \"sop1\", \"sop2\", \"iepm1\" ]",
+            "force": true
+        })),
     );
+    // Not answering yet is fine (polled again); a refused request is a bug.
+    if let Ok(doc) = answer {
+        assert!(doc.get("error").is_none(), "reschedule-check: {doc}");
+    }
 }
 
 /// Service name ("host!service") → its attributes.
@@ -587,6 +596,23 @@ object Host "sop2" {{
 	vars.smith_stonith_dir = "{sop2_own}"
 	vars.smith_stonith_peer_dir = "{sop2_peer}"
 }}
+object Host "sre-em1" {{
+	import "opscheck-sre-em"
+	check_command = "dummy"
+	address = "127.0.0.1"
+	vars.sre_master_em = true
+	vars.sre_cac = true
+}}
+object Host "sre-cp1" {{
+	import "opscheck-sre-cp"
+	check_command = "dummy"
+	address = "127.0.0.1"
+}}
+object Host "seon1" {{
+	import "opscheck-seon"
+	check_command = "dummy"
+	address = "127.0.0.1"
+}}
 object Host "iepm1" {{
 	import "opscheck-iepm"
 	check_command = "dummy"
@@ -643,6 +669,12 @@ object Zone "agent" {
         "config warnings:\n{validation}"
     );
     agent.start(&work.account);
+    // The master connects to the agent: have it listening first, so the first
+    // attempt succeeds instead of waiting for Icinga's reconnect timer.
+    poll("the agent's API port", Duration::from_secs(90), || {
+        agent.assert_running();
+        std::net::TcpStream::connect(("127.0.0.1", agent_port)).ok()
+    });
     master.start(&work.account);
 
     // The API answers once the master is up.
@@ -696,6 +728,7 @@ object Zone "agent" {
         .collect();
 
     let mut last_reschedule = Instant::now() - Duration::from_secs(60);
+    let mut last_pending: Vec<String> = Vec::new();
     let results = poll("every expected result", Duration::from_secs(240), || {
         master.assert_running();
         agent.assert_running();
@@ -704,18 +737,117 @@ object Zone "agent" {
             last_reschedule = Instant::now();
         }
         let all = services(&work, master_port).ok()?;
-        let done = expected.iter().all(|(name, want)| {
-            all.get(name).is_some_and(|attrs| {
-                let result = &attrs["last_check_result"];
-                result["check_source"] == want.source
-                    && (want.state < 0 || result["exit_status"] == want.state)
+        let pending: Vec<String> = expected
+            .iter()
+            .filter(|(name, want)| {
+                !all.get(*name).is_some_and(|attrs| {
+                    let result = &attrs["last_check_result"];
+                    result["check_source"] == want.source
+                        && (want.state < 0 || result["exit_status"] == want.state)
+                })
             })
-        }) && smoke.iter().all(|name| {
-            all.get(name)
-                .is_some_and(|a| !a["last_check_result"].is_null())
-        });
+            .map(|(name, _)| {
+                format!(
+                    "{name}: {}",
+                    all.get(name)
+                        .map(|a| a["last_check_result"]["output"].to_string())
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        if pending != last_pending {
+            // Shown when the test fails: what was still awaited, and why.
+            eprintln!("{:?} awaiting {pending:#?}", started.elapsed());
+            last_pending = pending.clone();
+        }
+        let done = pending.is_empty()
+            && smoke.iter().all(|name| {
+                all.get(name)
+                    .is_some_and(|a| !a["last_check_result"].is_null())
+            });
         done.then_some(all)
     });
+
+    // Each platform template attached its guide's probe list, with the right commands.
+    let platforms: [(&str, &[(&str, &str)]); 6] = [
+        (
+            "sre-em1",
+            &[
+                ("load", "load"),
+                ("disk", "disk"),
+                ("http", "http"),
+                ("pg-repl", "pg_repl"),
+                ("cac-mongodb", "mongo_rs"),
+                ("sip-agents", "sip_options"),
+            ],
+        ),
+        (
+            "sre-cp1",
+            &[
+                ("load", "load"),
+                ("disk", "disk"),
+                ("pg-repl", "pg_repl"),
+                ("cac-mongodb", "mongo_rs"),
+                ("kamailio-stats", "kamailio_stats"),
+            ],
+        ),
+        (
+            "sop1",
+            &[
+                ("load", "load"),
+                ("disk", "disk"),
+                ("http", "http"),
+                ("smith-stonith", "smith_stonith"),
+            ],
+        ),
+        (
+            "sop2",
+            &[
+                ("load", "load"),
+                ("disk", "disk"),
+                ("http", "http"),
+                ("smith-stonith", "smith_stonith"),
+            ],
+        ),
+        (
+            "seon1",
+            &[
+                ("load", "load"),
+                ("disk", "disk"),
+                ("seon-daemons", "seon_daemons"),
+            ],
+        ),
+        (
+            "iepm1",
+            &[
+                ("load", "load"),
+                ("disk", "disk"),
+                ("iepm-keepalive", "iepm_keepalive"),
+                ("iepm-servers", "iepm_servers"),
+                ("iepm-hung", "iepm_hung"),
+                ("keepalive-stale", "iepm_keepalive"),
+            ],
+        ),
+    ];
+    for (host, want) in platforms {
+        let got: BTreeSet<(String, String)> = results
+            .iter()
+            .filter_map(|(name, attrs)| {
+                let (h, service) = name.split_once('!')?;
+                (h == host).then(|| {
+                    (
+                        service.to_string(),
+                        attrs["check_command"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+            })
+            .collect();
+        let want: BTreeSet<(String, String)> = want
+            .iter()
+            .map(|(s, c)| (s.to_string(), c.to_string()))
+            .collect();
+        assert_eq!(got, want, "services of {host}");
+    }
 
     for (name, want) in &expected {
         let attrs = &results[name];
