@@ -48,6 +48,26 @@ impl Scheduler {
     }
 }
 
+/// What a plugin may add to its generated definitions, through
+/// [`crate::Plugin::DEFINITION`]; options are named by their long name.
+#[derive(Debug, Clone, Copy)]
+pub struct Hints {
+    /// Custom variable names instead of `<command>_<long_name>`: the ITL's where
+    /// the ITL has one (e.g. `("host", "mongodb_host")`), so host variables set
+    /// for the ITL's command serve this one too.
+    pub vars: &'static [(&'static str, &'static str)],
+    /// Icinga 2 defaults instead of the clap default, macros allowed: e.g.
+    /// `("host", "$check_address$")` checks the host's own address.
+    pub defaults: &'static [(&'static str, &'static str)],
+}
+
+impl Hints {
+    pub const NONE: Hints = Hints {
+        vars: &[],
+        defaults: &[],
+    };
+}
+
 /// Options never offered to a scheduler.
 const LEFT_OUT: &[&str] = &["output-format"];
 
@@ -76,8 +96,8 @@ struct Opt {
     value_name: String,
     possible: Vec<String>,
     defaults: Vec<String>,
-    /// Whether the default may be set as a variable (no conflicting option).
-    default_as_var: bool,
+    /// The variable's default in Icinga 2 syntax, when it gets one.
+    icinga_default: Option<String>,
 }
 
 /// The scheduler's name for the plugin `check_NAME`: `NAME`.
@@ -87,6 +107,12 @@ pub fn command_name(binary: &str) -> &str {
 
 /// The definition of `command` (a plugin's `P::command()`) for `scheduler`.
 pub fn definition(command: &Command, scheduler: Scheduler) -> String {
+    definition_with(command, scheduler, &Hints::NONE)
+}
+
+/// [`definition`] with the plugin's [`Hints`]. Panics when a hint names an
+/// option the plugin does not have (a programming error the tests catch).
+pub fn definition_with(command: &Command, scheduler: Scheduler, hints: &Hints) -> String {
     let mut command = command.clone();
     command.build();
     let binary = command.get_name().to_string();
@@ -94,14 +120,24 @@ pub fn definition(command: &Command, scheduler: Scheduler) -> String {
         .get_about()
         .map(|s| one_line(&s.to_string()))
         .unwrap_or_default();
-    let opts = options(&command, command_name(&binary));
+    let opts = options(&command, command_name(&binary), hints);
     match scheduler {
         Scheduler::Icinga2 => icinga2(&binary, &about, &opts),
         Scheduler::Nagios => nagios(&binary, &about, &opts),
     }
 }
 
-fn options(command: &Command, prefix: &str) -> Vec<Opt> {
+fn options(command: &Command, prefix: &str, hints: &Hints) -> Vec<Opt> {
+    for (long, _) in hints.vars.iter().chain(hints.defaults) {
+        assert!(
+            command.get_arguments().any(|a| a.get_long() == Some(long)),
+            "definition hint for --{long}: no such option"
+        );
+    }
+    let hint = |table: &[(&str, &'static str)], arg: &clap::Arg| {
+        let long = arg.get_long()?;
+        table.iter().find(|(l, _)| *l == long).map(|(_, v)| *v)
+    };
     let conflicting = conflicting_ids(command);
     let mut opts = Vec::new();
     for arg in command.get_arguments() {
@@ -131,7 +167,10 @@ fn options(command: &Command, prefix: &str) -> Vec<Opt> {
             (None, Some(short)) => (format!("-{short}"), short.to_string()),
             (None, None) => (id.clone(), id.clone()),
         };
-        let var = format!("{prefix}_{}", suffix.replace('-', "_"));
+        let var = match hint(hints.vars, arg) {
+            Some(var) => var.to_string(),
+            None => format!("{prefix}_{}", suffix.replace('-', "_")),
+        };
         let possible = if arg.is_hide_possible_values_set() {
             Vec::new()
         } else {
@@ -160,7 +199,19 @@ fn options(command: &Command, prefix: &str) -> Vec<Opt> {
                 .unwrap_or_default(),
             value_name,
             possible,
-            default_as_var: !defaults.is_empty() && !conflicting.contains(&id),
+            icinga_default: match hint(hints.defaults, arg) {
+                Some(expression) => Some(quote(expression)),
+                None if defaults.is_empty() || conflicting.contains(&id) => None,
+                None if kind == Kind::Repeated => Some(format!(
+                    "[ {} ]",
+                    defaults
+                        .iter()
+                        .map(|d| quote(&no_macros(d)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                None => Some(quote(&no_macros(&defaults.join(",")))),
+            },
             defaults,
             kind,
         });
@@ -285,18 +336,15 @@ fn icinga2(binary: &str, about: &str, opts: &[Opt]) -> String {
         out.push_str("\t\t}\n");
     }
     out.push_str("\t}\n");
-    let defaults: Vec<&Opt> = opts.iter().filter(|o| o.default_as_var).collect();
+    let defaults: Vec<(&str, &str)> = opts
+        .iter()
+        .filter_map(|o| Some((o.var.as_str(), o.icinga_default.as_deref()?)))
+        .collect();
     if !defaults.is_empty() {
         out.push('\n');
     }
-    for opt in defaults {
-        let value = if opt.kind == Kind::Repeated {
-            let items: Vec<String> = opt.defaults.iter().map(|d| quote(&no_macros(d))).collect();
-            format!("[ {} ]", items.join(", "))
-        } else {
-            quote(&no_macros(&opt.defaults.join(",")))
-        };
-        let _ = writeln!(out, "\tvars.{} = {value}", opt.var);
+    for (var, value) in defaults {
+        let _ = writeln!(out, "\tvars.{var} = {value}");
     }
     out.push_str("}\n");
     out
@@ -343,10 +391,15 @@ fn nagios(binary: &str, about: &str, opts: &[Opt]) -> String {
 
 /// What the runner does when [`PRINT_DEFINITION_ENV`] is set: prints the
 /// definition and exits 0, or exits 3 naming the accepted values.
-pub fn print_and_exit(service: &str, command: &Command, requested: &std::ffi::OsStr) -> ! {
+pub fn print_and_exit(
+    service: &str,
+    command: &Command,
+    hints: &Hints,
+    requested: &std::ffi::OsStr,
+) -> ! {
     let requested = requested.to_string_lossy();
     match Scheduler::parse(&requested) {
-        Some(scheduler) => crate::timeout::emit(&definition(command, scheduler), 0),
+        Some(scheduler) => crate::timeout::emit(&definition_with(command, scheduler, hints), 0),
         None => crate::timeout::emit(
             &format!(
                 "{service} UNKNOWN - {PRINT_DEFINITION_ENV}={requested:?}: expected icinga2 or nagios\n"
@@ -475,6 +528,38 @@ mod tests {
             || l.starts_with("define")
             || l.starts_with("    ")
             || l == "}"));
+    }
+
+    #[test]
+    fn hints_rename_variables_and_set_macro_defaults() {
+        let hints = Hints {
+            vars: &[("dir", "itl_dir"), ("daemon", "demo_daemons")],
+            defaults: &[("warning", "$check_address$")],
+        };
+        let command = <Demo as clap::CommandFactory>::command();
+        let text = definition_with(&command, Scheduler::Icinga2, &hints);
+        assert!(
+            text.contains("\"--dir\" = {\n\t\t\tvalue = \"$itl_dir$\"\n"),
+            "{text}"
+        );
+        assert!(text.contains("value = \"$demo_daemons$\""));
+        assert!(text.contains("\tvars.demo_daemons = [ \"a\", \"b\" ]\n"));
+        // A hinted default is an Icinga expression: its macro is kept.
+        assert!(
+            text.contains("\tvars.demo_warning = \"$check_address$\"\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "definition hint for --no-such: no such option")]
+    fn a_hint_for_a_missing_option_is_a_bug() {
+        let bad = Hints {
+            vars: &[("no-such", "x")],
+            defaults: &[],
+        };
+        let command = <Demo as clap::CommandFactory>::command();
+        definition_with(&command, Scheduler::Icinga2, &bad);
     }
 
     #[test]

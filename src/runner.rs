@@ -62,6 +62,10 @@ pub trait Plugin: clap::Parser {
     /// The service name on the first line of output, e.g. `SMITH_STONITH`.
     const SERVICE: &'static str;
 
+    /// Additions to the generated scheduler definitions: ITL variable names,
+    /// defaults such as `$check_address$` (see [`crate::definitions::Hints`]).
+    const DEFINITION: crate::definitions::Hints = crate::definitions::Hints::NONE;
+
     fn common(&self) -> &CommonArgs;
 
     fn check(&self) -> CheckResult;
@@ -80,7 +84,7 @@ pub const HANG_FOR_TEST_ENV: &str = "OPSCHECK_HANG_FOR_TEST";
 pub fn run<P: Plugin>() -> ! {
     install_panic_hook(P::SERVICE);
     if let Some(scheduler) = std::env::var_os(crate::definitions::PRINT_DEFINITION_ENV) {
-        crate::definitions::print_and_exit(P::SERVICE, &P::command(), &scheduler);
+        crate::definitions::print_and_exit(P::SERVICE, &P::command(), &P::DEFINITION, &scheduler);
     }
     let args = match P::try_parse() {
         Ok(args) => args,
