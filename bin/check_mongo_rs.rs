@@ -3,6 +3,7 @@ use clap::Parser;
 use opscheck::checks::mongo_rs::client::{self, Connection};
 use opscheck::checks::mongo_rs::{self, Options, OTHER_STATES};
 use opscheck::cli::CommonArgs;
+use opscheck::definitions::Hints;
 use opscheck::input::read_input;
 use opscheck::{CheckResult, Failure, Plugin, Range, Thresholds};
 use std::path::PathBuf;
@@ -218,6 +219,24 @@ impl Args {
 
 impl Plugin for Args {
     const SERVICE: &'static str = "MONGO_RS";
+
+    // The ITL `mongodb` command's variables where the options overlap; the
+    // password (or a URI holding one) goes through the environment.
+    const DEFINITION: Hints = Hints {
+        vars: &[
+            ("host", "mongodb_host"),
+            ("port", "mongodb_port"),
+            ("username", "mongodb_user"),
+            ("authdb", "mongodb_authdb"),
+            ("replica-set", "mongodb_replicaset"),
+            ("tls", "mongodb_ssl"),
+        ],
+        defaults: &[],
+        env: &[
+            ("MONGODB_PASSWORD", "mongodb_passwd"),
+            ("MONGODB_URI", "mongo_rs_uri_env"),
+        ],
+    };
 
     fn common(&self) -> &CommonArgs {
         &self.common

@@ -3,6 +3,7 @@ use clap::Parser;
 use opscheck::checks::pg_repl::client::{self, ConnectOptions, SslMode};
 use opscheck::checks::pg_repl::{self, Options, Role};
 use opscheck::cli::CommonArgs;
+use opscheck::definitions::Hints;
 use opscheck::range::Range;
 use opscheck::threshold::Thresholds;
 use opscheck::{CheckResult, Failure, Plugin, State};
@@ -162,6 +163,23 @@ fn os_user() -> (Option<String>, Option<PathBuf>) {
 
 impl Plugin for Args {
     const SERVICE: &'static str = "PG_REPL";
+
+    // The ITL `postgres` command's variables where the options overlap, so host
+    // variables set for it serve this command too; the password goes through
+    // the environment, never the command line.
+    const DEFINITION: Hints = Hints {
+        vars: &[
+            ("host", "postgres_host"),
+            ("port", "postgres_port"),
+            ("dbname", "postgres_dbname"),
+            ("user", "postgres_dbuser"),
+        ],
+        defaults: &[],
+        env: &[
+            ("PGPASSWORD", "postgres_dbpass"),
+            ("PGPASSFILE", "pg_repl_pgpassfile"),
+        ],
+    };
 
     fn common(&self) -> &CommonArgs {
         &self.common

@@ -12,6 +12,7 @@
 
 pub mod checks;
 pub mod cli;
+pub mod definitions;
 pub mod duration;
 pub mod exec;
 pub mod input;

@@ -62,6 +62,10 @@ pub trait Plugin: clap::Parser {
     /// The service name on the first line of output, e.g. `SMITH_STONITH`.
     const SERVICE: &'static str;
 
+    /// Additions to the generated scheduler definitions: ITL variable names,
+    /// defaults such as `$check_address$` (see [`crate::definitions::Hints`]).
+    const DEFINITION: crate::definitions::Hints = crate::definitions::Hints::NONE;
+
     fn common(&self) -> &CommonArgs;
 
     fn check(&self) -> CheckResult;
@@ -100,6 +104,9 @@ fn test_hooks(service: &'static str) {
 pub fn run<P: Plugin>() -> ! {
     install_panic_hook(P::SERVICE);
     test_hooks(P::SERVICE);
+    if let Some(scheduler) = std::env::var_os(crate::definitions::PRINT_DEFINITION_ENV) {
+        crate::definitions::print_and_exit(P::SERVICE, &P::command(), &P::DEFINITION, &scheduler);
+    }
     let args = match P::try_parse() {
         Ok(args) => args,
         Err(error) => usage_exit(P::SERVICE, error),

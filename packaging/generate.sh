@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Regenerates what is derived from the plugins themselves:
+#   packaging/icinga2/opscheck-commands.conf  (one CheckCommand per plugin)
+#   packaging/nagios/opscheck-commands.cfg    (one define command per plugin)
+#   the plugin lists of [package.metadata.deb] and [package.metadata.generate-rpm]
+# Each plugin prints its own definitions from its clap options
+# (OPSCHECK_PRINT_DEFINITION=icinga2|nagios, see src/definitions.rs), so run this
+# after adding a plugin or changing options. tests/definitions.rs and
+# tests/packaging.rs fail when a checked-in file differs from this output.
+#
+# Usage: packaging/generate.sh
+# Builds with all default features (every plugin) in the dev profile: the
+# definitions do not depend on optimisation, and it is much faster than release.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --bins
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+
+mapfile -t plugins < <(find bin -maxdepth 1 -name 'check_*.rs' -printf '%f\n' | sed 's/\.rs$//' | LC_ALL=C sort)
+missing=()
+for p in "${plugins[@]}"; do
+  [ -x "$target_dir/debug/$p" ] || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "not built (a cargo feature off?): ${missing[*]}; build with the default features" >&2
+  exit 1
+fi
+
+generate() { # scheduler output-file
+  local scheduler=$1 out=$2 tmp first=1
+  tmp=$(mktemp)
+  for p in "${plugins[@]}"; do
+    [ "$first" = 1 ] || echo >>"$tmp"
+    first=0
+    OPSCHECK_PRINT_DEFINITION=$scheduler "$target_dir/debug/$p" >>"$tmp"
+  done
+  mv "$tmp" "$out"
+  chmod 644 "$out"
+  echo "wrote $out (${#plugins[@]} plugins)"
+}
+generate icinga2 packaging/icinga2/opscheck-commands.conf
+generate nagios packaging/nagios/opscheck-commands.cfg
+
+# The packages' plugin lists, between the BEGIN/END lines of each section.
+python3 - "${plugins[@]}" <<'PY'
+import re, sys
+plugins = sys.argv[1:]
+deb = "".join(f'    ["target/release/{p}", "usr/lib/nagios/plugins/", "755"],\n' for p in plugins)
+rpm = "".join(
+    f'    {{ source = "target/release/{p}", dest = "/usr/lib64/nagios/plugins/{p}", mode = "755" }},\n'
+    for p in plugins)
+text = open("Cargo.toml").read()
+pattern = re.compile(r"(    # BEGIN plugins \(packaging/generate.sh\)\n)(.*?)(    # END plugins\n)", re.S)
+blocks = pattern.findall(text)
+if len(blocks) != 2:
+    sys.exit("Cargo.toml: expected two BEGIN/END plugin lists (deb, then rpm)")
+lists = iter([deb, rpm])
+text = pattern.sub(lambda m: m.group(1) + next(lists) + m.group(3), text)
+open("Cargo.toml", "w").write(text)
+print(f"wrote the package plugin lists in Cargo.toml ({len(plugins)} plugins)")
+PY
