@@ -6,7 +6,7 @@
 //! `cargo bench --bench procs --profile bench-fast` (or plain `cargo bench`).
 //! Skips cleanly without /usr/lib/nagios/plugins/check_procs or /usr/bin/python3.
 
-#[path = "../tests/procs_support/mod.rs"]
+#[path = "../tests/support/procs.rs"]
 mod procs_support;
 
 use procs_support::{free_port, StandIn, PYTHON};

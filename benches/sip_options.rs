@@ -4,7 +4,7 @@
 //!
 //! cargo bench --bench sip_options   (or --profile bench-fast)
 
-#[path = "../tests/sip_support/mod.rs"]
+#[path = "../tests/support/sip.rs"]
 mod sip_support;
 
 use std::process::{Command, Stdio};

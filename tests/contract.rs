@@ -2,32 +2,13 @@
 //! covered without editing this file. Binaries whose cargo feature is off in
 //! this build are skipped with a note.
 
+mod support;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn plugins() -> Vec<(String, PathBuf)> {
-    let bin_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bin");
-    let mut names: Vec<String> = std::fs::read_dir(&bin_dir)
-        .expect("bin/ is readable")
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter_map(|f| f.strip_suffix(".rs").map(str::to_string))
-        .filter(|n| n.starts_with("check_"))
-        .collect();
-    names.sort();
-    assert!(!names.is_empty(), "no plugins found in bin/");
-    let mut found = Vec::new();
-    for name in names {
-        let path = assert_cmd::cargo::cargo_bin(&name);
-        if path.exists() {
-            found.push((name, path));
-        } else {
-            eprintln!("note: {name} is not built in this configuration (feature off?), skipped");
-        }
-    }
-    found
-}
+use support::{built_plugins as plugins, text};
 
 fn run(path: &PathBuf, args: &[&str]) -> Output {
     Command::new(path)
@@ -35,10 +16,6 @@ fn run(path: &PathBuf, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("plugin runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `NAME STATE - ...` with NAME in capitals.

@@ -1,10 +1,11 @@
 //! check_iepm_hung on real stand-in processes, under a UID of each test's own
 //! passed with --user. A limit of 0 minutes makes any running match hung.
 
+#[path = "support/procs.rs"]
 mod procs_support;
 
 use assert_cmd::Command;
-use procs_support::{skip_unless_root, unique_uid, StandIn};
+use procs_support::{run_with_config, skip_unless_root, unique_uid, StandIn};
 use serde_json::json;
 
 const CLEANUP_LIST: &str = "# known troublesome processes
@@ -16,21 +17,7 @@ whois,3
 ";
 
 fn run(uid: u32, config: &str, extra: &[&str]) -> (i32, String) {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("cleanup-list");
-    std::fs::write(&path, config).unwrap();
-    let out = Command::cargo_bin("check_iepm_hung")
-        .unwrap()
-        .arg("--config")
-        .arg(&path)
-        .arg(format!("--user={uid}"))
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    run_with_config("check_iepm_hung", "cleanup-list", uid, config, extra)
 }
 
 #[test]

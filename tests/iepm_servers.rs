@@ -1,10 +1,11 @@
 //! check_iepm_servers on real stand-in servers (argv[0] as keep-servers-alive
 //! starts them), under a UID of each test's own passed with --user.
 
+#[path = "support/procs.rs"]
 mod procs_support;
 
 use assert_cmd::Command;
-use procs_support::{skip_unless_root, unique_uid, StandIn};
+use procs_support::{run_with_config, skip_unless_root, unique_uid, StandIn};
 use serde_json::json;
 
 /// The guide's servers.alive as an operator would keep it: one entry per line,
@@ -51,21 +52,7 @@ fn start(uid: u32, skip: &str) -> Vec<StandIn> {
 }
 
 fn run(uid: u32, config: &str, extra: &[&str]) -> (i32, String) {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("servers.alive");
-    std::fs::write(&path, config).unwrap();
-    let out = Command::cargo_bin("check_iepm_servers")
-        .unwrap()
-        .arg("--config")
-        .arg(&path)
-        .arg(format!("--user={uid}"))
-        .args(extra)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    run_with_config("check_iepm_servers", "servers.alive", uid, config, extra)
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! socket, `kamctl stats` over the jsonrpcs FIFO, JSON-RPC over HTTP) with real
 //! SIPp traffic, and on the seed's `kamctl stats` output.
 
+#[path = "support/sip.rs"]
 mod sip_support;
 
 use assert_cmd::Command;

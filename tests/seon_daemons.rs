@@ -3,10 +3,11 @@
 //! listening sockets on free loopback ports. Each test runs its daemons under a
 //! UID of its own and passes it with --user.
 
+#[path = "support/procs.rs"]
 mod procs_support;
 
 use assert_cmd::Command;
-use procs_support::{dead_pid, free_port, skip_unless_root, unique_uid, StandIn};
+use procs_support::{dead_pid, free_port, run_plugin, skip_unless_root, unique_uid, StandIn};
 use serde_json::{json, Value};
 use std::net::TcpListener;
 
@@ -107,18 +108,11 @@ impl Seon {
     }
 
     fn run(&self, extra: &[&str]) -> (i32, String) {
-        let out = Command::cargo_bin("check_seon_daemons")
-            .unwrap()
-            .arg(format!("--user={}", self.uid))
-            .arg("--enterprise")
-            .args(self.ports.args())
-            .args(extra)
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
+        let mut args = vec!["--enterprise".to_string()];
+        args.extend(self.ports.args());
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_plugin("check_seon_daemons", self.uid, &args)
     }
 }
 

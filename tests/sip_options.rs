@@ -1,6 +1,7 @@
 //! check_sip_options against a real Kamailio 5.6 (UDP and TCP), closed and
 //! silent ports, and scripted peers that answer out of the ordinary.
 
+#[path = "support/sip.rs"]
 mod sip_support;
 
 use assert_cmd::Command;

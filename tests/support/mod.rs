@@ -1,6 +1,12 @@
-//! Helpers shared by the packaging and scheduler tests: the plugins in `bin/`
-//! (data-driven, so a plugin added later is covered), the built ones, and
-//! running servers as an unprivileged user with a guard that stops them.
+//! Helpers shared by the contract, definitions, packaging and scheduler tests:
+//! the plugins in `bin/` (data-driven, so a plugin added later is covered), the
+//! built ones, and running servers as an unprivileged user with a guard that
+//! stops them.
+//!
+//! Beside this file, the harnesses of the real servers and processes some
+//! plugins are tested against: `pg.rs` (PostgreSQL primary and standby),
+//! `procs.rs` (stand-in daemons) and `sip.rs` (Kamailio and SIPp). Each is
+//! self-contained because the benchmarks include it too (`#[path = …] mod`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -190,3 +190,33 @@ pub fn dead_pid() -> i32 {
     child.wait().unwrap();
     pid
 }
+
+/// Runs plugin `bin` on the stand-ins of `uid` (`--user`): (exit code, stdout).
+pub fn run_plugin(bin: &str, uid: u32, args: &[&str]) -> (i32, String) {
+    let out = Command::new(assert_cmd::cargo::cargo_bin(bin))
+        .arg(format!("--user={uid}"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
+    (
+        out.status.code().expect("the plugin exited"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// [`run_plugin`] with `config` written to a temporary `file_name` given as `--config`.
+pub fn run_with_config(
+    bin: &str,
+    file_name: &str,
+    uid: u32,
+    config: &str,
+    extra: &[&str],
+) -> (i32, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join(file_name);
+    std::fs::write(&path, config).unwrap();
+    let mut args = vec!["--config", path.to_str().expect("a UTF-8 temporary path")];
+    args.extend_from_slice(extra);
+    run_plugin(bin, uid, &args)
+}
