@@ -100,9 +100,9 @@ pub fn unregister_child_group(pgid: i32) {
     lock().child_groups.retain(|&g| g != pgid);
 }
 
-/// Prints the plugin's result and exits with `code`. Only the first caller prints;
-/// a later caller (the watchdog racing a normal exit) waits for the exit.
-pub fn emit(text: &str, code: i32) -> ! {
+/// Takes the right to print the result: the first caller gets the lock with the
+/// result marked as printed; a later caller waits forever (the process is exiting).
+fn claim() -> std::sync::MutexGuard<'static, Shared> {
     let mut shared = lock();
     if shared.emitted {
         drop(shared);
@@ -111,10 +111,21 @@ pub fn emit(text: &str, code: i32) -> ! {
         }
     }
     shared.emitted = true;
+    shared
+}
+
+fn print_and_exit(text: &str, code: i32) -> ! {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
     std::process::exit(code)
+}
+
+/// Prints the plugin's result and exits with `code`. Only the first caller prints;
+/// a later caller (the watchdog racing a normal exit) waits for the exit.
+pub fn emit(text: &str, code: i32) -> ! {
+    let _claimed = claim();
+    print_and_exit(text, code)
 }
 
 /// Starts the watchdog. `service` names the plugin in the timeout message.
@@ -123,11 +134,10 @@ pub fn start_watchdog(service: &'static str, timeout: Timeout) {
         .name("timeout".into())
         .spawn(move || {
             std::thread::sleep(timeout.duration());
-            let (activity, groups) = {
-                let shared = lock();
-                (shared.activity.clone(), shared.child_groups.clone())
-            };
-            for pgid in groups {
+            // Claim the output before killing the children: a main thread woken by
+            // their death must not print "command failed" in place of the timeout.
+            let shared = claim();
+            for &pgid in &shared.child_groups {
                 // SAFETY: kill(2) with a negative pid signals a process group we created.
                 unsafe {
                     libc::kill(-pgid, libc::SIGKILL);
@@ -136,9 +146,9 @@ pub fn start_watchdog(service: &'static str, timeout: Timeout) {
             let text = format!(
                 "{service} {} - timed out after {timeout} s (while {})\n",
                 timeout.state,
-                crate::output::one_line(&activity)
+                crate::output::one_line(&shared.activity)
             );
-            emit(&text, timeout.state.exit_code());
+            print_and_exit(&text, timeout.state.exit_code());
         })
         .expect("cannot start the timeout thread");
 }
