@@ -212,6 +212,24 @@ fn input_from_standard_input() {
     assert!(first_line(&out).starts_with("MONGO_RS CRITICAL - 10.0.161.64:27017 DOWN"));
 }
 
+/// A capture file appended to (`>>`) holds an older healthy status and the
+/// newest one: the newest is judged, never the first.
+#[test]
+fn the_newest_of_appended_captures_is_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("status.log");
+    let text = std::fs::read_to_string(example("seed.shell.txt")).unwrap()
+        + &std::fs::read_to_string(example("down.shell.txt")).unwrap();
+    std::fs::write(&file, text).unwrap();
+    let out = run(&["--input", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        first_line(&out).starts_with("MONGO_RS CRITICAL - 10.0.161.64:27017 DOWN"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn unreadable_or_foreign_input_is_unknown() {
     let dir = tempfile::tempdir().unwrap();
