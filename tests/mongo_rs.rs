@@ -445,6 +445,25 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A URI naming another set: the server answers, the driver drops it for its
+/// set name. That is not a server that does not answer.
+#[test]
+fn a_server_of_another_set_is_not_reported_as_mute() {
+    let mock = Mock::start("ok", Some("seed.relaxed.json"), None);
+    let uri = format!("mongodb://{}/?replicaSet=cac", mock.address());
+    let out = run(&["--uri", &uri, "-t", "4"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let line = first_line(&out);
+    assert!(!line.contains("no answer"), "{line}");
+    assert!(
+        line.starts_with(&format!(
+            "MONGO_RS CRITICAL - {}: no member of replica set cac within 2.8 s",
+            mock.address()
+        )),
+        "{line}"
+    );
+}
+
 #[test]
 fn an_unreachable_port_is_critical_within_the_timeout() {
     let port = free_port();

@@ -197,11 +197,17 @@ fn apply(connection: &Connection, options: &mut ClientOptions) -> Result<(), Fai
 fn located(hosts: &str, budget: Duration, error: &Error) -> String {
     match &*error.kind {
         ErrorKind::ServerSelection { message, .. } if server_errors(message).is_empty() => {
-            // Connected (or still connecting) but no handshake answer in time.
-            format!(
-                "{hosts}: no answer within {} s",
-                crate::range::format_number(budget.as_secs_f64())
-            )
+            let within = crate::range::format_number(budget.as_secs_f64());
+            match set_name(message) {
+                // No server left in the topology: they answered, but the driver
+                // dropped them for another set name (or none: not a set member).
+                Some(set) if !message.contains("Address:") => format!(
+                    "{hosts}: no member of replica set {set} within {within} s: \
+                     the servers answered for another set or none"
+                ),
+                // Connected (or still connecting) but no handshake answer in time.
+                _ => format!("{hosts}: no answer within {within} s"),
+            }
         }
         ErrorKind::ServerSelection { .. } => describe(error),
         _ => format!("{hosts}: {}", describe(error)),
@@ -237,6 +243,13 @@ pub fn describe(error: &Error) -> String {
                 .to_string()
         }
     }
+}
+
+/// The `Set Name: NAME` of a server selection error's topology.
+fn set_name(message: &str) -> Option<&str> {
+    let rest = message.split_once("Set Name: ")?.1;
+    let name = rest.split([',', ' ', '}']).next()?.trim();
+    (!name.is_empty()).then_some(name)
 }
 
 /// `Address: h:p, Type: Unknown, Error: Kind: I/O error: Connection refused (os error 111), labels: {}`
@@ -287,6 +300,13 @@ mod tests {
             vec!["127.0.0.1:1: Connection refused (os error 111)"]
         );
         assert!(server_errors("Server selection timeout: none").is_empty());
+        assert_eq!(
+            set_name(
+                "No available servers. Topology: { Type: ReplicaSetNoPrimary, Set Name: cac }"
+            ),
+            Some("cac")
+        );
+        assert_eq!(set_name("Topology: { Type: Single, Servers: [ ] }"), None);
     }
 
     #[test]
