@@ -338,6 +338,29 @@ fn delays_come_from_repl_set_get_config() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
+/// replSetGetConfig only adds the configured delays: when it hangs, the status
+/// already read is still judged (with a note) within -t, not lost to a timeout.
+#[test]
+fn a_hung_repl_set_get_config_does_not_lose_the_status() {
+    let mock = Mock::start("hang-config", Some("down.relaxed.json"), None);
+    let started = Instant::now();
+    let out = run(&["-H", &mock.address(), "-t", "4"]);
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        first_line(&out).starts_with("MONGO_RS CRITICAL - 10.0.161.64:27017 DOWN"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains(
+            "Note: replSetGetConfig failed, configured delays unknown (use --delay): no answer within"
+        ),
+        "{}",
+        stdout(&out)
+    );
+}
+
 /// An authentication failure is CRITICAL with the reason, within -t, whichever
 /// way the credentials come; the password never shows in the output.
 #[test]

@@ -19,6 +19,7 @@ use mongodb::options::{
 };
 use mongodb::Client;
 use serde_json::Value;
+use std::future::IntoFuture;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -73,6 +74,7 @@ pub fn fetch(connection: &Connection) -> Result<Fetched, Failure> {
 }
 
 async fn fetch_async(connection: &Connection) -> Result<Fetched, Failure> {
+    let started = std::time::Instant::now();
     let srv = connection.uri.starts_with("mongodb+srv://");
     set_activity(if srv {
         "resolving the mongodb+srv URI".to_string()
@@ -107,14 +109,28 @@ async fn fetch_async(connection: &Connection) -> Result<Fetched, Failure> {
         .await
         .map_err(|e| Failure::critical(located(&hosts, budget, &e)))?;
 
+    // The config only adds the configured delays: it may use what is left of
+    // the budget, and when it does not come the status read is still judged.
     set_activity(format!("running replSetGetConfig on {hosts}"));
-    let (config, config_error) = match admin
-        .run_command(doc! { "replSetGetConfig": 1 })
-        .selection_criteria(any_member)
-        .await
-    {
-        Ok(config) => (Some(to_json(config)), None),
-        Err(e) => (None, Some(describe(&e))),
+    let left = budget.saturating_sub(started.elapsed());
+    let config_reply = tokio::time::timeout(
+        left,
+        admin
+            .run_command(doc! { "replSetGetConfig": 1 })
+            .selection_criteria(any_member)
+            .into_future(),
+    )
+    .await;
+    let (config, config_error) = match config_reply {
+        Ok(Ok(config)) => (Some(to_json(config)), None),
+        Ok(Err(e)) => (None, Some(describe(&e))),
+        Err(_) => (
+            None,
+            Some(format!(
+                "no answer within {} s",
+                crate::range::format_number(budget.as_secs_f64())
+            )),
+        ),
     };
     Ok(Fetched {
         status: to_json(status),
