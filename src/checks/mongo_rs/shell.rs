@@ -11,6 +11,7 @@
 //! parser of that literal language that produces canonical Extended JSON
 //! values (`{"$date": …}`, `{"$numberLong": "1"}`, `{"$timestamp": {"t", "i"}}`),
 //! which the status evaluation reads the same way as the driver's documents.
+//! Comments (`// …`, `/* … */`, as in the MongoDB manual's examples) are blanks.
 //!
 //! Lines before the document (`MongoDB shell version …`, `connecting to: …`,
 //! `Implicit session: …`, a prompt) are skipped: the document starts at the
@@ -108,10 +109,22 @@ impl Parser<'_> {
         }
     }
 
+    /// Blanks and JavaScript comments (`// …` to the end of the line, `/* … */`).
     fn skip_space(&mut self) {
         while let Some(b) = self.peek() {
             if b.is_ascii_whitespace() {
                 self.pos += 1;
+            } else if self.src[self.pos..].starts_with(b"//") {
+                while self.peek().is_some_and(|b| b != b'\n') {
+                    self.pos += 1;
+                }
+            } else if self.src[self.pos..].starts_with(b"/*") {
+                // An unterminated comment runs to the end: the caller then says
+                // what it expected and found the end of the input.
+                self.pos = match self.text[self.pos + 2..].find("*/") {
+                    Some(end) => self.pos + 2 + end + 2,
+                    None => self.src.len(),
+                };
             } else {
                 break;
             }
@@ -731,6 +744,24 @@ MongoDB server version: 5.0.26
         assert_eq!(to_json(appended).unwrap()["set"], "new");
         // A newer capture that cut off is an error, not a reason to judge the older one.
         let error = to_json("{ set: 'old' }\n{ set: 'new',\n").unwrap_err();
+        assert!(error.contains("found the end of the input"), "{error}");
+    }
+
+    /// The MongoDB manual's rs.status() examples carry `//` remarks, and a paste
+    /// in a ticket may be annotated: comments are blanks, not the end of the road.
+    #[test]
+    fn comments_are_skipped() {
+        let doc = to_json(
+            "{\n   \"majorityVoteCount\" : 2,        // Available starting in 4.2.1\n   \
+             /* a remark\n      over lines */ \"url\" : \"http://x//y\",\n   \
+             \"n\" : -1 // last\n} // the end\n",
+        )
+        .unwrap();
+        assert_eq!(
+            doc,
+            json!({"majorityVoteCount": 2, "url": "http://x//y", "n": -1})
+        );
+        let error = to_json("{ a: 1 /* open").unwrap_err();
         assert!(error.contains("found the end of the input"), "{error}");
     }
 
