@@ -18,8 +18,8 @@ use std::path::PathBuf;
 /// replSetGetConfig, or --delay). Ages of each member's lastHeartbeat and of the
 /// primary's lastAppliedWallTime are taken against the status's own date.
 ///
-/// One host (-H, or a URI with one host) is asked directly, so it answers even
-/// when the set has no primary. Credentials: in the URI (--uri or $MONGODB_URI),
+/// One host (-H, or a URI with one host and no replicaSet=) is asked directly,
+/// so it answers even when the set has no primary. Credentials: in the URI (--uri or $MONGODB_URI),
 /// or -u with the password in $MONGODB_PASSWORD or --password-file; never needed
 /// on the command line. Unreachable server or failed authentication is CRITICAL.
 #[derive(Parser, Debug)]

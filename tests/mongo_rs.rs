@@ -212,6 +212,24 @@ fn input_from_standard_input() {
     assert!(first_line(&out).starts_with("MONGO_RS CRITICAL - 10.0.161.64:27017 DOWN"));
 }
 
+/// A capture file appended to (`>>`) holds an older healthy status and the
+/// newest one: the newest is judged, never the first.
+#[test]
+fn the_newest_of_appended_captures_is_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("status.log");
+    let text = std::fs::read_to_string(example("seed.shell.txt")).unwrap()
+        + &std::fs::read_to_string(example("down.shell.txt")).unwrap();
+    std::fs::write(&file, text).unwrap();
+    let out = run(&["--input", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        first_line(&out).starts_with("MONGO_RS CRITICAL - 10.0.161.64:27017 DOWN"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn unreadable_or_foreign_input_is_unknown() {
     let dir = tempfile::tempdir().unwrap();
@@ -320,6 +338,29 @@ fn delays_come_from_repl_set_get_config() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
+/// replSetGetConfig only adds the configured delays: when it hangs, the status
+/// already read is still judged (with a note) within -t, not lost to a timeout.
+#[test]
+fn a_hung_repl_set_get_config_does_not_lose_the_status() {
+    let mock = Mock::start("hang-config", Some("down.relaxed.json"), None);
+    let started = Instant::now();
+    let out = run(&["-H", &mock.address(), "-t", "6"]);
+    assert!(started.elapsed() < Duration::from_secs(6));
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        first_line(&out).starts_with("MONGO_RS CRITICAL - 10.0.161.64:27017 DOWN"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains(
+            "Note: replSetGetConfig failed, configured delays unknown (use --delay): no answer within"
+        ),
+        "{}",
+        stdout(&out)
+    );
+}
+
 /// An authentication failure is CRITICAL with the reason, within -t, whichever
 /// way the credentials come; the password never shows in the output.
 #[test]
@@ -425,6 +466,25 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A URI naming another set: the server answers, the driver drops it for its
+/// set name. That is not a server that does not answer.
+#[test]
+fn a_server_of_another_set_is_not_reported_as_mute() {
+    let mock = Mock::start("ok", Some("seed.relaxed.json"), None);
+    let uri = format!("mongodb://{}/?replicaSet=cac", mock.address());
+    let out = run(&["--uri", &uri, "-t", "6"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let line = first_line(&out);
+    assert!(!line.contains("no answer"), "{line}");
+    assert!(
+        line.starts_with(&format!(
+            "MONGO_RS CRITICAL - {}: no member of replica set cac within 4.2 s",
+            mock.address()
+        )),
+        "{line}"
+    );
 }
 
 #[test]

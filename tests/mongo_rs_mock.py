@@ -14,7 +14,7 @@ and answers like a MongoDB 5.0 secondary of the set in the status document:
 With --tls it serves TLS (mockupdb's bundled self-signed certificate, CN=server).
 
 Scenarios: ok (default), auth-fail, hang-status (replSetGetStatus is never
-answered), silent (a TCP listener that accepts and never answers anything),
+answered), hang-config (replSetGetConfig is never answered), silent (a TCP listener that accepts and never answers anything),
 standalone (a mongod started without --replSet: no setName, and
 replSetGetStatus fails with NoReplicationEnabled).
 
@@ -36,7 +36,8 @@ def main():
     parser.add_argument("--status", help="replSetGetStatus reply (Extended JSON)")
     parser.add_argument("--config", help="replSetGetConfig reply (Extended JSON)")
     parser.add_argument("--scenario", default="ok",
-                        choices=["ok", "auth-fail", "hang-status", "silent", "standalone"])
+                        choices=["ok", "auth-fail", "hang-status", "hang-config", "silent",
+                                 "standalone"])
     parser.add_argument("--log", help="file to append received command names to")
     parser.add_argument("--tls", action="store_true",
                         help="serve TLS with mockupdb's bundled self-signed certificate")
@@ -128,6 +129,8 @@ def main():
                 return True  # handled: never answered
             return request.reply(status)
         if name == "replSetGetConfig":
+            if args.scenario == "hang-config":
+                return True  # handled: never answered
             if config is None:
                 return request.command_err(
                     13, "not authorized on admin to execute command { replSetGetConfig: 1 }",

@@ -19,6 +19,7 @@ use mongodb::options::{
 };
 use mongodb::Client;
 use serde_json::Value;
+use std::future::IntoFuture;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -73,6 +74,7 @@ pub fn fetch(connection: &Connection) -> Result<Fetched, Failure> {
 }
 
 async fn fetch_async(connection: &Connection) -> Result<Fetched, Failure> {
+    let started = std::time::Instant::now();
     let srv = connection.uri.starts_with("mongodb+srv://");
     set_activity(if srv {
         "resolving the mongodb+srv URI".to_string()
@@ -107,14 +109,28 @@ async fn fetch_async(connection: &Connection) -> Result<Fetched, Failure> {
         .await
         .map_err(|e| Failure::critical(located(&hosts, budget, &e)))?;
 
+    // The config only adds the configured delays: it may use what is left of
+    // the budget, and when it does not come the status read is still judged.
     set_activity(format!("running replSetGetConfig on {hosts}"));
-    let (config, config_error) = match admin
-        .run_command(doc! { "replSetGetConfig": 1 })
-        .selection_criteria(any_member)
-        .await
-    {
-        Ok(config) => (Some(to_json(config)), None),
-        Err(e) => (None, Some(describe(&e))),
+    let left = budget.saturating_sub(started.elapsed());
+    let config_reply = tokio::time::timeout(
+        left,
+        admin
+            .run_command(doc! { "replSetGetConfig": 1 })
+            .selection_criteria(any_member)
+            .into_future(),
+    )
+    .await;
+    let (config, config_error) = match config_reply {
+        Ok(Ok(config)) => (Some(to_json(config)), None),
+        Ok(Err(e)) => (None, Some(describe(&e))),
+        Err(_) => (
+            None,
+            Some(format!(
+                "no answer within {} s",
+                crate::range::format_number(budget.as_secs_f64())
+            )),
+        ),
     };
     Ok(Fetched {
         status: to_json(status),
@@ -197,11 +213,17 @@ fn apply(connection: &Connection, options: &mut ClientOptions) -> Result<(), Fai
 fn located(hosts: &str, budget: Duration, error: &Error) -> String {
     match &*error.kind {
         ErrorKind::ServerSelection { message, .. } if server_errors(message).is_empty() => {
-            // Connected (or still connecting) but no handshake answer in time.
-            format!(
-                "{hosts}: no answer within {} s",
-                crate::range::format_number(budget.as_secs_f64())
-            )
+            let within = crate::range::format_number(budget.as_secs_f64());
+            match set_name(message) {
+                // No server left in the topology: they answered, but the driver
+                // dropped them for another set name (or none: not a set member).
+                Some(set) if !message.contains("Address:") => format!(
+                    "{hosts}: no member of replica set {set} within {within} s: \
+                     the servers answered for another set or none"
+                ),
+                // Connected (or still connecting) but no handshake answer in time.
+                _ => format!("{hosts}: no answer within {within} s"),
+            }
         }
         ErrorKind::ServerSelection { .. } => describe(error),
         _ => format!("{hosts}: {}", describe(error)),
@@ -237,6 +259,13 @@ pub fn describe(error: &Error) -> String {
                 .to_string()
         }
     }
+}
+
+/// The `Set Name: NAME` of a server selection error's topology.
+fn set_name(message: &str) -> Option<&str> {
+    let rest = message.split_once("Set Name: ")?.1;
+    let name = rest.split([',', ' ', '}']).next()?.trim();
+    (!name.is_empty()).then_some(name)
 }
 
 /// `Address: h:p, Type: Unknown, Error: Kind: I/O error: Connection refused (os error 111), labels: {}`
@@ -287,6 +316,13 @@ mod tests {
             vec!["127.0.0.1:1: Connection refused (os error 111)"]
         );
         assert!(server_errors("Server selection timeout: none").is_empty());
+        assert_eq!(
+            set_name(
+                "No available servers. Topology: { Type: ReplicaSetNoPrimary, Set Name: cac }"
+            ),
+            Some("cac")
+        );
+        assert_eq!(set_name("Topology: { Type: Single, Servers: [ ] }"), None);
     }
 
     #[test]

@@ -621,10 +621,10 @@ fn judge(status: &Status, config: &HashMap<String, MemberConfig>, options: &Opti
         let hidden = member.hidden || configured.is_some_and(|c| c.hidden);
 
         // Lag: secondaries against the reference; the primary is the reference (0);
-        // arbiters hold no data; members in other states get U (stable labels).
+        // arbiters (no data) and members in other states get U: every member has
+        // its lag_ and hb_ labels whatever its state, so graphs survive a failover.
         let lag_label = format!("lag_{}", member.name);
         match (member.state.as_str(), member.optime_ms, reference) {
-            ("ARBITER", _, _) => {}
             ("PRIMARY", _, _) if member.healthy => perf.push(
                 Perfdata::new(lag_label, 0.0, Uom::Seconds)
                     .thresholds(&options.lag)
@@ -656,9 +656,12 @@ fn judge(status: &Status, config: &HashMap<String, MemberConfig>, options: &Opti
             _ => perf.push(Perfdata::unknown(lag_label, Uom::Seconds).thresholds(&options.lag)),
         }
 
-        // Heartbeat age, for the members the status was not taken on.
-        if !member.is_self {
-            let label = format!("hb_{}", member.name);
+        // Heartbeat age, for the members the status was not taken on (U for the
+        // member asked, which changes when a seed list follows the primary).
+        let label = format!("hb_{}", member.name);
+        if member.is_self {
+            perf.push(Perfdata::unknown(label, Uom::Seconds).thresholds(&options.heartbeat));
+        } else {
             match member.last_heartbeat_ms {
                 Some(ms) => {
                     let age = secs(ms, now).max(0.0);

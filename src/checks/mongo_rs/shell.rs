@@ -11,45 +11,57 @@
 //! parser of that literal language that produces canonical Extended JSON
 //! values (`{"$date": …}`, `{"$numberLong": "1"}`, `{"$timestamp": {"t", "i"}}`),
 //! which the status evaluation reads the same way as the driver's documents.
+//! Comments (`// …`, `/* … */`, as in the MongoDB manual's examples) are blanks.
 //!
 //! Lines before the document (`MongoDB shell version …`, `connecting to: …`,
 //! `Implicit session: …`, a prompt) are skipped: the document starts at the
 //! first line that begins with `{`. Text on lines after the document (a prompt)
-//! is ignored.
+//! is ignored. When another document follows on a later line (the legacy
+//! shell's JSON log lines come before the result; a capture file may have been
+//! appended to), the last document is the one returned.
 
 use serde_json::{json, Map, Value};
 
 /// Converts shell output holding one document to Extended JSON.
 pub fn to_json(text: &str) -> Result<Value, String> {
-    let start = document_start(text)
+    let mut start = document_start(text, 0)
         .ok_or_else(|| "no document found (no line starts with '{')".to_string())?;
-    let mut parser = Parser {
-        src: text.as_bytes(),
-        pos: start,
-        text,
-    };
-    let value = parser.value(0)?;
-    parser.skip_space();
-    if parser.pos < parser.src.len() {
-        // Only what follows on later lines (a prompt, "bye") may be ignored.
-        let rest = &text[parser.pos..];
-        let line_break_before = text[..parser.pos]
-            .rfind('\n')
-            .is_some_and(|nl| text[nl..parser.pos].trim().is_empty());
-        if !line_break_before {
-            return Err(parser.error(&format!(
-                "unexpected text after the document: {}",
-                snippet(rest)
-            )));
+    loop {
+        let mut parser = Parser {
+            src: text.as_bytes(),
+            pos: start,
+            text,
+        };
+        let value = parser.value(0)?;
+        parser.skip_space();
+        if parser.pos < parser.src.len() {
+            // Only what follows on later lines (a prompt, "bye") may be ignored.
+            let rest = &text[parser.pos..];
+            let line_break_before = text[..parser.pos]
+                .rfind('\n')
+                .is_some_and(|nl| text[nl..parser.pos].trim().is_empty());
+            if !line_break_before {
+                return Err(parser.error(&format!(
+                    "unexpected text after the document: {}",
+                    snippet(rest)
+                )));
+            }
+            // Another document follows (the legacy shell's JSON log lines come
+            // before the result; a capture file may have been appended to):
+            // the last one is the status.
+            if let Some(next) = document_start(text, parser.pos) {
+                start = next;
+                continue;
+            }
         }
+        return Ok(value);
     }
-    Ok(value)
 }
 
-/// Byte offset of the first line whose first non-blank character is `{`.
-fn document_start(text: &str) -> Option<usize> {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
+/// Byte offset of the first line from `from` on whose first non-blank character is `{`.
+fn document_start(text: &str, from: usize) -> Option<usize> {
+    let mut offset = from;
+    for line in text[from..].split_inclusive('\n') {
         let trimmed = line.trim_start();
         if trimmed.starts_with('{') {
             return Some(offset + (line.len() - trimmed.len()));
@@ -97,10 +109,22 @@ impl Parser<'_> {
         }
     }
 
+    /// Blanks and JavaScript comments (`// …` to the end of the line, `/* … */`).
     fn skip_space(&mut self) {
         while let Some(b) = self.peek() {
             if b.is_ascii_whitespace() {
                 self.pos += 1;
+            } else if self.src[self.pos..].starts_with(b"//") {
+                while self.peek().is_some_and(|b| b != b'\n') {
+                    self.pos += 1;
+                }
+            } else if self.src[self.pos..].starts_with(b"/*") {
+                // An unterminated comment runs to the end: the caller then says
+                // what it expected and found the end of the input.
+                self.pos = match self.text[self.pos + 2..].find("*/") {
+                    Some(end) => self.pos + 2 + end + 2,
+                    None => self.src.len(),
+                };
             } else {
                 break;
             }
@@ -125,7 +149,7 @@ impl Parser<'_> {
         match self.peek() {
             Some(b'{') => self.object(depth),
             Some(b'[') => self.array(depth),
-            Some(b'"') | Some(b'\'') => Ok(Value::String(self.string()?)),
+            Some(b'"') | Some(b'\'') | Some(b'`') => Ok(Value::String(self.string()?)),
             Some(b'-') | Some(b'+') | Some(b'.') | Some(b'0'..=b'9') => self.number(),
             Some(b) if is_ident_start(b) => self.word(depth),
             _ => Err(self.error(&format!("expected a value, found {}", self.found()))),
@@ -142,7 +166,7 @@ impl Parser<'_> {
                 return Ok(Value::Object(map));
             }
             let key = match self.peek() {
-                Some(b'"') | Some(b'\'') => self.string()?,
+                Some(b'"') | Some(b'\'') | Some(b'`') => self.string()?,
                 Some(b) if is_ident_char(b) => self.ident(),
                 _ => {
                     return Err(
@@ -697,6 +721,56 @@ rs0 [direct: secondary] test>"#,
         }
         let deep = "{a:".repeat(500) + "1" + &"}".repeat(500);
         assert!(to_json(&deep).unwrap_err().contains("nested too deeply"));
+    }
+
+    /// The legacy shell (4.4, 5.0) may print its own JSON log lines before the
+    /// result, and a capture file a collector appends to holds several results:
+    /// the last document is the status to judge, never an older one.
+    #[test]
+    fn the_last_of_several_documents_is_taken() {
+        let text = r#"MongoDB shell version v5.0.26
+connecting to: mongodb://10.0.161.62:27017/?replicaSet=sre_location
+{"t":{"$date":"2024-06-20T10:20:42.100Z"},"s":"I",  "c":"NETWORK",  "id":5490002, "ctx":"thread1","msg":"Started a new thread for the timer service"}
+Implicit session: session { "id" : UUID("59806e01-1811-4d4d-988e-3b696e683316") }
+MongoDB server version: 5.0.26
+{
+	"set" : "sre_location",
+	"myState" : 2
+}
+"#;
+        let doc = to_json(text).unwrap();
+        assert_eq!(doc["set"], "sre_location");
+        let appended = "{ set: 'old', myState: 1 }\n{ set: 'new', myState: 8 }\n";
+        assert_eq!(to_json(appended).unwrap()["set"], "new");
+        // A newer capture that cut off is an error, not a reason to judge the older one.
+        let error = to_json("{ set: 'old' }\n{ set: 'new',\n").unwrap_err();
+        assert!(error.contains("found the end of the input"), "{error}");
+    }
+
+    /// The MongoDB manual's rs.status() examples carry `//` remarks, and a paste
+    /// in a ticket may be annotated: comments are blanks, not the end of the road.
+    #[test]
+    fn comments_are_skipped() {
+        let doc = to_json(
+            "{\n   \"majorityVoteCount\" : 2,        // Available starting in 4.2.1\n   \
+             /* a remark\n      over lines */ \"url\" : \"http://x//y\",\n   \
+             \"n\" : -1 // last\n} // the end\n",
+        )
+        .unwrap();
+        assert_eq!(
+            doc,
+            json!({"majorityVoteCount": 2, "url": "http://x//y", "n": -1})
+        );
+        let error = to_json("{ a: 1 /* open").unwrap_err();
+        assert!(error.contains("found the end of the input"), "{error}");
+    }
+
+    /// Node's util.inspect (mongosh) quotes a string holding both ' and " with backticks.
+    #[test]
+    fn backtick_strings_from_mongosh() {
+        let doc = to_json("{\n  lastHeartbeatMessage: `can't reach \"a\"`,\n  `k`: 1\n}").unwrap();
+        assert_eq!(doc["lastHeartbeatMessage"], "can't reach \"a\"");
+        assert_eq!(doc["k"], 1);
     }
 
     #[test]

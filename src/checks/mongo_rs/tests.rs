@@ -73,6 +73,7 @@ fn the_seed_is_ok_in_every_syntax_with_the_same_result() {
          | members=4;;;0 primary=1;;;0 secondary=3;;;0 arbiter=0;;;0 other=0;;;0 \
          primary_applied_age=1.936s;30;120;0 lag_10.0.161.60:27017=0s;30;120;0 \
          hb_10.0.161.60:27017=1.177s;10;30;0 lag_10.0.161.62:27017=0s;30;120;0 \
+         hb_10.0.161.62:27017=U;10;30 \
          lag_10.0.161.63:27017=0s;30;120;0 hb_10.0.161.63:27017=1.177s;10;30;0 \
          lag_10.0.161.64:27017=0s;30;120;0 hb_10.0.161.64:27017=1.177s;10;30;0"
     );
@@ -198,7 +199,7 @@ fn an_arbiter_is_fine_and_has_no_lag() {
             "sre_location: primary 10.0.161.60:27017, 1 secondary, 1 arbiter, max lag 0s"
         );
         let line = first_line(&check);
-        assert!(!line.contains("lag_10.0.161.65"), "{line}");
+        assert!(line.contains(" lag_10.0.161.65:27017=U;30;120 "), "{line}");
         assert!(line.contains("hb_10.0.161.65:27017=1.177s"), "{line}");
         assert!(line.contains(" arbiter=1;;;0 "), "{line}");
     }
@@ -488,4 +489,57 @@ fn a_byte_order_mark_and_windows_line_ends_are_accepted() {
     for text in [shell, json] {
         assert_eq!(run(&text, &defaults()).state(), State::Ok);
     }
+}
+
+fn labels(check: &Check) -> Vec<String> {
+    check
+        .all_perfdata()
+        .into_iter()
+        .map(|p| p.label.clone())
+        .collect()
+}
+
+/// Graphs (PNP4Nagios, Graphite) key on the labels: the same set must give the
+/// same labels in the same order whichever member answers (a seed list asks the
+/// primary, so the member asked changes with a failover) and whatever state a
+/// member is in (an arbiter that goes DOWN is no longer seen as an arbiter).
+#[test]
+fn perfdata_labels_are_stable_across_a_failover_and_a_down_arbiter() {
+    let seed = parse_input(example!("seed.relaxed.json")).unwrap();
+    let asked_the_primary = {
+        let mut doc = seed.clone();
+        for m in doc["members"].as_array_mut().unwrap() {
+            let is_primary = m["name"] == "10.0.161.60:27017";
+            m["self"] = json!(is_primary);
+        }
+        doc
+    };
+    let base = labels(&evaluate(&seed, None, &defaults()).unwrap());
+    let after = labels(&evaluate(&asked_the_primary, None, &defaults()).unwrap());
+    assert_eq!(base, after);
+    assert!(
+        base.contains(&"hb_10.0.161.62:27017".to_string()),
+        "{base:?}"
+    );
+
+    let arbiter = parse_input(example!("arbiter.relaxed.json")).unwrap();
+    let arbiter_down = {
+        let mut doc = arbiter.clone();
+        for m in doc["members"].as_array_mut().unwrap() {
+            if m["name"] == "10.0.161.65:27017" {
+                m["state"] = json!(8);
+                m["stateStr"] = json!("(not reachable/healthy)");
+                m["health"] = json!(0);
+            }
+        }
+        doc
+    };
+    let up = evaluate(&arbiter, None, &defaults()).unwrap();
+    let down = evaluate(&arbiter_down, None, &defaults()).unwrap();
+    assert_eq!(down.state(), State::Critical);
+    assert_eq!(labels(&up), labels(&down));
+    assert_eq!(
+        perf(&up, "lag_10.0.161.65:27017"),
+        "lag_10.0.161.65:27017=U;30;120"
+    );
 }
