@@ -130,12 +130,32 @@ pub fn dir_matches(p: &ProcessInfo, name: &str, dir: &str) -> bool {
     let Some((parent, _)) = program.path.rsplit_once('/') else {
         return true; // started by bare name
     };
-    let have = components(parent);
     let want = components(dir);
-    if dir.starts_with('/') {
-        parent.starts_with('/') && have == want
+    if parent.starts_with('/') || parent.is_empty() {
+        // An absolute path names the directory (`..` resolved).
+        let mut have: Vec<&str> = Vec::new();
+        for c in components(parent) {
+            if c == ".." {
+                have.pop();
+            } else {
+                have.push(c);
+            }
+        }
+        if dir.starts_with('/') {
+            have == want
+        } else {
+            have.ends_with(&want)
+        }
     } else {
-        have.ends_with(&want)
+        // Relative to the process's working directory, unknown here: only the
+        // components after the last `..` are known, as the directory's tail
+        // (`./owampd` started from `bin` says nothing against `bin`).
+        let have = components(parent);
+        let known = match have.iter().rposition(|c| *c == "..") {
+            Some(i) => &have[i + 1..],
+            None => &have[..],
+        };
+        known.ends_with(&want) || want.ends_with(known)
     }
 }
 
@@ -438,6 +458,18 @@ owampd,bin, -c /afs/slac/package/netmon/bandwidth-tests/v3src/config -Z >& /tmp/
         assert!(!dir_matches(&p, "owampd", "/usr/opt/bin"));
         assert!(dir_matches(&p, "owampd", "bin"));
         assert!(!dir_matches(&p, "owampd", "sbin"));
+        let p = proc(1, 0, "owampd", &["/opt/x/../bin/owampd"]);
+        assert!(dir_matches(&p, "owampd", "/opt/bin"));
+        // A path relative to the working directory tells only its own part.
+        let at = |path: &str, dir: &str| dir_matches(&proc(1, 0, "owampd", &[path]), "owampd", dir);
+        assert!(at("./owampd", "bin"), "started from its directory");
+        assert!(at("./owampd", "/home/iepm/v3src/bin"));
+        assert!(at("bin/owampd", "/home/iepm/v3src/bin"));
+        assert!(at("bin/owampd", "v3src/bin"));
+        assert!(at("../bin/owampd", "bin"));
+        assert!(!at("../sbin/owampd", "bin"));
+        assert!(!at("sbin/owampd", "bin"));
+        assert!(!at("sbin/owampd", "/home/iepm/v3src/bin"));
     }
 
     #[test]
