@@ -32,8 +32,8 @@ struct Args {
     #[arg(long = "receiver", value_name = "NAME")]
     receivers: Vec<String>,
 
-    /// Number of ISDN controllers: seonrd_capi_0 .. seonrd_capi_{N-1} are expected
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// Number of ISDN controllers: seonrd_capi_0 .. seonrd_capi_{N-1} are expected (at most 127, as CAPI numbers them)
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=127))]
     capi: u32,
 
     /// Seon Enterprise: seonclientd must run too

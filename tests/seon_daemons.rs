@@ -429,3 +429,24 @@ fn shipped_example_pid_file() {
     assert!(text.contains("stale_pids="), "{text}");
     assert!(text.contains("recorded for seonsqd"), "{text}");
 }
+
+/// Option values that could never match a process are UNKNOWN at once, not a
+/// permanent page (or, for a huge --capi, minutes and gigabytes of names).
+#[test]
+fn impossible_receivers_are_unknown() {
+    for args in [
+        &["--capi", "100000000"][..],
+        &["--receiver", ""][..],
+        &["--receiver", "seonrd tcpip"][..],
+    ] {
+        let out = Command::cargo_bin("check_seon_daemons")
+            .unwrap()
+            .args(args)
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {text}");
+        assert!(text.starts_with("SEON_DAEMONS UNKNOWN - "), "{text}");
+    }
+}

@@ -626,6 +626,17 @@ pub fn read_recorded(source: &PidSource) -> Recorded {
 /// A `--listen` for a daemon this check never looks at is a typo: say so
 /// rather than check nothing (`seonclientd` is accepted without `--enterprise`).
 pub fn validate(options: &Options) -> Result<(), Failure> {
+    // A name no program can have would page "not running" forever (and an
+    // empty one breaks the perfdata).
+    if let Some(bad) = options
+        .receivers
+        .iter()
+        .find(|r| r.is_empty() || r.contains(char::is_whitespace))
+    {
+        return Err(Failure::unknown(format!(
+            "--receiver '{bad}': not a program name (empty or with blanks)"
+        )));
+    }
     let names = options.names();
     for listen in &options.listen {
         if !names.contains(&listen.name) && listen.name != CLIENT {
@@ -1000,6 +1011,14 @@ mod tests {
             validate(&o).is_ok(),
             "clientd's port may be set without --enterprise"
         );
+        let mut blank = options();
+        blank.receivers = Options::receivers(&["".into()], 0);
+        assert!(validate(&blank)
+            .unwrap_err()
+            .message
+            .contains("--receiver ''"));
+        blank.receivers = Options::receivers(&["seonrd tcpip".into()], 0);
+        assert!(validate(&blank).is_err());
         o.listen.push("seonrd_tcip=3305".parse().unwrap());
         assert!(validate(&o)
             .unwrap_err()
