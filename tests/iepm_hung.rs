@@ -112,6 +112,19 @@ fn bad_lists_are_unknown() {
     let (code, text) = run(0, "\n# empty\n", &[]);
     assert_eq!(code, 3);
     assert!(text.contains("no patterns listed in"), "{text}");
+    // A wrong path to something endless is refused, not read into memory.
+    let out = Command::cargo_bin("check_iepm_hung")
+        .unwrap()
+        .args(["--config", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.starts_with("IEPM_HUNG UNKNOWN - cannot read the cleanup list /dev/zero: larger than"),
+        "{text}"
+    );
 }
 
 /// The guide's list as shipped in examples/: all twelve patterns parsed.

@@ -261,7 +261,7 @@ pub fn evaluate(
 pub fn check(options: &Options) -> CheckResult {
     let config = &options.config;
     crate::timeout::set_activity(format!("reading {}", config.display()));
-    let text = std::fs::read_to_string(config).map_err(|e| {
+    let text = crate::checks::proc_match::read_list(config).map_err(|e| {
         Failure::unknown(format!(
             "cannot read the server list {}: {e}",
             config.display()

@@ -31,6 +31,26 @@ use std::ffi::CString;
 use std::fmt;
 use std::str::FromStr;
 
+/// The most a configuration or PID file may hold: these are a few lines, and a
+/// wrong path (a log, `/dev/zero`) must not fill the memory before the timeout.
+pub const LIST_LIMIT: u64 = 1024 * 1024;
+
+/// Reads a configuration or PID file of at most [`LIST_LIMIT`] bytes, as lossy
+/// UTF-8 (a Latin-1 comment is no reason to stop checking).
+pub fn read_list(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(LIST_LIMIT + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > LIST_LIMIT {
+        return Err(std::io::Error::other(format!(
+            "larger than {LIST_LIMIT} bytes: not a list"
+        )));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Linux's `TASK_COMM_LEN` minus the terminating NUL.
 pub const COMM_LEN: usize = 15;
 
@@ -445,6 +465,22 @@ pub(crate) mod tests {
         // grep seonrd is not seonrd.
         let grep = proc(8, 1, "grep", &["grep", "seonrd"]);
         assert_eq!(identify(&grep, &names), None);
+    }
+
+    #[test]
+    fn lists_are_read_bounded_and_lossy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list");
+        std::fs::write(&path, b"# Latin-1: \xdcbersicht\ngnuplot,5\n").unwrap();
+        assert_eq!(
+            read_list(&path).unwrap(),
+            "# Latin-1: \u{fffd}bersicht\ngnuplot,5\n"
+        );
+        let err = read_list(std::path::Path::new("/dev/zero")).unwrap_err();
+        assert!(
+            err.to_string().contains("larger than 1048576 bytes"),
+            "{err}"
+        );
     }
 
     #[test]

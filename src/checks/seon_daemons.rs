@@ -579,7 +579,7 @@ pub fn read_recorded(source: &PidSource) -> Recorded {
         PidSource::None => return Recorded::NotGiven,
         PidSource::File(path) => {
             crate::timeout::set_activity(format!("reading {}", path.display()));
-            match std::fs::read_to_string(path) {
+            match crate::checks::proc_match::read_list(path) {
                 Ok(text) => (format!("file {}", path.display()), text),
                 Err(e) => {
                     return Recorded::Failed {
