@@ -22,7 +22,8 @@ use std::path::PathBuf;
 /// A process is a daemon when the program name of its argv[0] (last path
 /// component of its first word) is the daemon's name, or, if that names no
 /// daemon, when its kernel name (comm, cut at 15 characters) is. Processes
-/// forked by a daemon under the same name are part of it, not extra instances.
+/// a daemon started under its own name (forked, or through sh -c) are part
+/// of it, not extra instances.
 /// Reading other users' sockets needs root (or the daemons' user).
 #[derive(Parser, Debug)]
 #[command(name = "check_seon_daemons", version)]

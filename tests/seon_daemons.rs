@@ -450,3 +450,50 @@ fn impossible_receivers_are_unknown() {
         assert!(text.starts_with("SEON_DAEMONS UNKNOWN - "), "{text}");
     }
 }
+
+/// seonsqd runs an action through `system()`: seonsqd → sh -c → seonsqd. The
+/// action is part of the one send queue daemon, not a second one.
+#[test]
+fn an_action_run_through_a_shell_is_not_a_second_daemon() {
+    if skip_unless_root("an_action_run_through_a_shell_is_not_a_second_daemon") {
+        return;
+    }
+    let uid = unique_uid();
+    let ports = Ports::new();
+    let _master = StandIn::start("/opt/seon/bin/seonrd", &[], master(&ports), Some(uid));
+    let _debugd = StandIn::start(
+        "seondebugd",
+        &[],
+        json!({"comm": "seondebugd", "listen": [ports.debug]}),
+        Some(uid),
+    );
+    let sqd = StandIn::start(
+        "/opt/seon/bin/seonsqd",
+        &[],
+        json!({"comm": "seonsqd", "children": [
+            child("/bin/sh", json!({"comm": "sh", "children": [
+                child("/opt/seon/bin/seonsqd", json!({"comm": "seonsqd"})),
+            ]})),
+        ]}),
+        Some(uid),
+    );
+    let out = Command::cargo_bin("check_seon_daemons")
+        .unwrap()
+        .arg(format!("--user={uid}"))
+        .args(&ports.args()[..3])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "[OK] seonsqd running as PID {}, 1 action running",
+            sqd.pid()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("seonsqd=1;;1:1;0 seonsqd_children=1;;;0"),
+        "{text}"
+    );
+}
