@@ -36,7 +36,7 @@ use std::str::FromStr;
 pub const LIST_LIMIT: u64 = 1024 * 1024;
 
 /// Reads a configuration or PID file of at most [`LIST_LIMIT`] bytes, as lossy
-/// UTF-8 (a Latin-1 comment is no reason to stop checking).
+/// UTF-8 (a Latin-1 comment is no reason to stop checking), without a BOM.
 pub fn read_list(path: &std::path::Path) -> std::io::Result<String> {
     use std::io::Read;
     let mut bytes = Vec::new();
@@ -48,7 +48,10 @@ pub fn read_list(path: &std::path::Path) -> std::io::Result<String> {
             "larger than {LIST_LIMIT} bytes: not a list"
         )));
     }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    // A byte-order mark from a Windows editor would glue itself to the first
+    // entry's name, which then never matches.
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    Ok(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// Linux's `TASK_COMM_LEN` minus the terminating NUL.
@@ -497,6 +500,8 @@ pub(crate) mod tests {
             read_list(&path).unwrap(),
             "# Latin-1: \u{fffd}bersicht\ngnuplot,5\n"
         );
+        std::fs::write(&path, b"\xef\xbb\xbfgnuplot,5\n").unwrap();
+        assert_eq!(read_list(&path).unwrap(), "gnuplot,5\n");
         let err = read_list(std::path::Path::new("/dev/zero")).unwrap_err();
         assert!(
             err.to_string().contains("larger than 1048576 bytes"),
