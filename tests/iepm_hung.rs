@@ -109,6 +109,10 @@ fn bad_lists_are_unknown() {
         text.contains("line 1: 'gnuplot 5' is not pattern,minutes"),
         "{text}"
     );
+    // The guide's list as its web page shows it, pasted on one line.
+    let (code, text) = run(0, "post-test,120 gnuplot,5 triganal,120 /bin/ping,3\n", &[]);
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("several pattern,minutes entries"), "{text}");
     let (code, text) = run(0, "\n# empty\n", &[]);
     assert_eq!(code, 3);
     assert!(text.contains("no patterns listed in"), "{text}");

@@ -102,14 +102,33 @@ pub fn parse_servers(text: &str) -> Result<Vec<Server>, String> {
                 index + 1
             ));
         }
+        let params = clean_params(params);
+        // The guide's list as its web page shows it, pasted on one line
+        // (`...,-s -p 5000 -w 20M thrulayd,bin, pathload_snd,bin, -q -i ...`):
+        // the other servers would pass for parameters and never be checked.
+        if let Some(next) = params.iter().find(|w| looks_like_entry(w)) {
+            return Err(format!(
+                "line {}: '{next}' starts another entry (name,dir,params): one per line",
+                index + 1
+            ));
+        }
         servers.push(Server {
             line: index + 1,
             name: name.to_string(),
             dir: (!dir.is_empty()).then(|| dir.to_string()),
-            params: clean_params(params),
+            params,
         });
     }
     Ok(servers)
+}
+
+/// `thrulayd,bin,` or `map-updated,,`: a name and a directory with no parameters.
+fn looks_like_entry(word: &str) -> bool {
+    let fields: Vec<&str> = word.split(',').collect();
+    fields.len() == 3
+        && !fields[0].is_empty()
+        && !fields[0].starts_with('-')
+        && fields[2].is_empty()
 }
 
 fn components(path: &str) -> Vec<&str> {
@@ -391,6 +410,16 @@ owampd,bin, -c /afs/slac/package/netmon/bandwidth-tests/v3src/config -Z >& /tmp/
             .unwrap_err()
             .contains("line 1"));
         assert!(parse_servers(",bin,-x").is_err());
+        // The guide's web page shows the list on one line: not one server.
+        let flat = "bw-iperf-server,bin,-s -p 5000 -w 20M thrulayd,bin, pathload_snd,bin, -q -i map-updated,, owampd,bin, -Z";
+        assert!(parse_servers(flat)
+            .unwrap_err()
+            .contains("line 1: 'thrulayd,bin,' starts another entry"));
+        assert_eq!(
+            parse_servers("x,bin,-o a,b,c -l y,z").unwrap()[0].params,
+            vec!["-o", "a,b,c", "-l", "y,z"],
+            "commas in parameters"
+        );
         assert_eq!(parse_servers("# nothing\n\n").unwrap(), vec![]);
     }
 
