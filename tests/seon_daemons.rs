@@ -20,11 +20,20 @@ struct Ports {
 
 impl Ports {
     fn new() -> Ports {
+        // Each free port is released before the next is picked: the kernel may
+        // hand the same one out twice, and two stand-ins cannot both bind it.
+        let mut picked: Vec<u16> = Vec::new();
+        while picked.len() < 4 {
+            let port = free_port();
+            if !picked.contains(&port) {
+                picked.push(port);
+            }
+        }
         Ports {
-            tcpip: free_port(),
-            tls: free_port(),
-            debug: free_port(),
-            client: free_port(),
+            tcpip: picked[0],
+            tls: picked[1],
+            debug: picked[2],
+            client: picked[3],
         }
     }
 
