@@ -506,3 +506,36 @@ fn an_action_run_through_a_shell_is_not_a_second_daemon() {
         "{text}"
     );
 }
+
+/// A daemon that starts (and records its PID) while the PID source is being
+/// read is running, not stale: the source is read before the process table.
+#[test]
+fn a_daemon_started_while_the_pids_are_read_is_not_stale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pid_file = tmp.path().join("started");
+    // The "database query" starts seondebugd and prints its PID.
+    let command = format!(
+        "sh -c 'perl -e \"\\$0=q(seondebugd); sleep 60\" </dev/null >/dev/null 2>&1 & \
+         echo $! > {}; echo seondebugd $!'",
+        pid_file.display()
+    );
+    let out = Command::cargo_bin("check_seon_daemons")
+        .unwrap()
+        .args([
+            "--user",
+            &unique_uid().to_string(),
+            "--pid-command",
+            &command,
+        ])
+        .output()
+        .unwrap();
+    if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+        unsafe { libc::kill(pid.trim().parse().unwrap(), libc::SIGKILL) };
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1 recorded PID match running daemons"),
+        "{text}"
+    );
+    assert!(text.contains("stale_pids=0;;0;0"), "{text}");
+}

@@ -653,6 +653,10 @@ pub fn validate(options: &Options) -> Result<(), Failure> {
 /// Reads the process table, the sockets and the recorded PIDs, and judges them.
 pub fn check(options: &Options) -> CheckResult {
     validate(options)?;
+    // The recorded PIDs first: a daemon that starts while the source is read
+    // (a database query can take seconds) is then in the process table, not
+    // taken for a stale PID.
+    let recorded = read_recorded(&options.pid_source);
     crate::timeout::set_activity("reading the process table");
     let procs = procs::snapshot()
         .map_err(|e| Failure::unknown(format!("cannot read the process table: {e}")))?;
@@ -681,7 +685,6 @@ pub fn check(options: &Options) -> CheckResult {
     ports.dedup();
     let (listeners, owners) = read_sockets(&candidates, &ports)
         .map_err(|e| Failure::unknown(format!("cannot read the listening sockets: {e}")))?;
-    let recorded = read_recorded(&options.pid_source);
     Ok(evaluate(options, &procs, &listeners, &owners, &recorded))
 }
 
