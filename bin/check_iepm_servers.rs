@@ -14,7 +14,8 @@ use std::path::PathBuf;
 /// A server is running when a process's program name (argv[0], the script an
 /// interpreter runs, or the kernel's 15-character comm) is its name and, when the
 /// entry gives a directory and the process was started by a path, that path is in
-/// the directory. A listed server with no such process is CRITICAL, naming it. An
+/// the directory (a path relative to the process's working directory, as far as it
+/// goes). A listed server with no such process is CRITICAL, naming it. An
 /// unreadable or unparsable list is UNKNOWN. Read from /proc (no ps).
 #[derive(Parser, Debug)]
 #[command(name = "check_iepm_servers", version)]

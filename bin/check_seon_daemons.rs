@@ -22,7 +22,8 @@ use std::path::PathBuf;
 /// A process is a daemon when the program name of its argv[0] (last path
 /// component of its first word) is the daemon's name, or, if that names no
 /// daemon, when its kernel name (comm, cut at 15 characters) is. Processes
-/// forked by a daemon under the same name are part of it, not extra instances.
+/// a daemon started under its own name (forked, or through sh -c) are part
+/// of it, not extra instances.
 /// Reading other users' sockets needs root (or the daemons' user).
 #[derive(Parser, Debug)]
 #[command(name = "check_seon_daemons", version)]
@@ -32,8 +33,8 @@ struct Args {
     #[arg(long = "receiver", value_name = "NAME")]
     receivers: Vec<String>,
 
-    /// Number of ISDN controllers: seonrd_capi_0 .. seonrd_capi_{N-1} are expected
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// Number of ISDN controllers: seonrd_capi_0 .. seonrd_capi_{N-1} are expected (at most 127, as CAPI numbers them)
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=127))]
     capi: u32,
 
     /// Seon Enterprise: seonclientd must run too

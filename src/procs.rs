@@ -43,6 +43,21 @@ fn boot_time() -> std::io::Result<SystemTime> {
     Ok(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
+/// The command line from `/proc/PID/cmdline`, its arguments read lossily: one
+/// argument that is not UTF-8 (a Latin-1 file name) must not hide the process,
+/// as procfs's `cmdline()` does by failing. Empty arguments are dropped, as there.
+fn read_argv(pid: i32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|bytes| {
+            bytes
+                .split(|&b| b == 0)
+                .filter(|arg| !arg.is_empty())
+                .map(|arg| String::from_utf8_lossy(arg).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Every process visible in `/proc`.
 pub fn snapshot() -> std::io::Result<Vec<ProcessInfo>> {
     let boot = boot_time()?;
@@ -52,7 +67,7 @@ pub fn snapshot() -> std::io::Result<Vec<ProcessInfo>> {
     for process in all.flatten() {
         // A process can exit between the directory listing and these reads.
         let Ok(stat) = process.stat() else { continue };
-        let argv = process.cmdline().unwrap_or_default();
+        let argv = read_argv(stat.pid);
         let uid = process.uid().unwrap_or(u32::MAX);
         table.push(ProcessInfo {
             pid: stat.pid,
@@ -173,6 +188,35 @@ mod tests {
         assert_eq!(me.ppid, std::os::unix::process::parent_id() as i32);
         assert!(!me.argv.is_empty());
         assert!(me.age(SystemTime::now()) < Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn a_command_line_that_is_not_utf8_is_read() {
+        use std::os::unix::ffi::OsStrExt;
+        let mut child = std::process::Command::new("/bin/sh")
+            .args(["-c", "sleep 30; exit 0", "latin1-arg"])
+            .arg(std::ffi::OsStr::from_bytes(b"/data/\xdcbersicht.gp"))
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let table = snapshot();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let p = table
+            .unwrap()
+            .into_iter()
+            .find(|p| p.pid == pid)
+            .expect("the child in the table");
+        assert_eq!(
+            p.argv,
+            [
+                "/bin/sh",
+                "-c",
+                "sleep 30; exit 0",
+                "latin1-arg",
+                "/data/\u{fffd}bersicht.gp"
+            ]
+        );
     }
 
     #[test]

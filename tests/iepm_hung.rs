@@ -109,9 +109,26 @@ fn bad_lists_are_unknown() {
         text.contains("line 1: 'gnuplot 5' is not pattern,minutes"),
         "{text}"
     );
+    // The guide's list as its web page shows it, pasted on one line.
+    let (code, text) = run(0, "post-test,120 gnuplot,5 triganal,120 /bin/ping,3\n", &[]);
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("several pattern,minutes entries"), "{text}");
     let (code, text) = run(0, "\n# empty\n", &[]);
     assert_eq!(code, 3);
     assert!(text.contains("no patterns listed in"), "{text}");
+    // A wrong path to something endless is refused, not read into memory.
+    let out = Command::cargo_bin("check_iepm_hung")
+        .unwrap()
+        .args(["--config", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.starts_with("IEPM_HUNG UNKNOWN - cannot read the cleanup list /dev/zero: larger than"),
+        "{text}"
+    );
 }
 
 /// The guide's list as shipped in examples/: all twelve patterns parsed.

@@ -128,6 +128,17 @@ fn bad_lists_are_unknown() {
     let (code, text) = run(uid, "# nothing yet\n\n", &[]);
     assert_eq!(code, 3);
     assert!(text.contains("no servers listed in"), "{text}");
+    // The guide's list as its web page shows it, pasted on one line.
+    let (code, text) = run(
+        uid,
+        "bw-iperf-server,bin,-s -p 5000 -w 20M thrulayd,bin, pathload_snd,bin, -q -i map-updated,,\n",
+        &[],
+    );
+    assert_eq!(code, 3, "{text}");
+    assert!(
+        text.contains("'thrulayd,bin,' starts another entry"),
+        "{text}"
+    );
     let (code, text) = run(uid, "owamp d,bin,\n", &[]);
     assert_eq!(code, 3);
     assert!(text.contains("line 1: 'owamp d,bin,'"), "{text}");

@@ -20,11 +20,20 @@ struct Ports {
 
 impl Ports {
     fn new() -> Ports {
+        // Each free port is released before the next is picked: the kernel may
+        // hand the same one out twice, and two stand-ins cannot both bind it.
+        let mut picked: Vec<u16> = Vec::new();
+        while picked.len() < 4 {
+            let port = free_port();
+            if !picked.contains(&port) {
+                picked.push(port);
+            }
+        }
         Ports {
-            tcpip: free_port(),
-            tls: free_port(),
-            debug: free_port(),
-            client: free_port(),
+            tcpip: picked[0],
+            tls: picked[1],
+            debug: picked[2],
+            client: picked[3],
         }
     }
 
@@ -428,4 +437,105 @@ fn shipped_example_pid_file() {
     );
     assert!(text.contains("stale_pids="), "{text}");
     assert!(text.contains("recorded for seonsqd"), "{text}");
+}
+
+/// Option values that could never match a process are UNKNOWN at once, not a
+/// permanent page (or, for a huge --capi, minutes and gigabytes of names).
+#[test]
+fn impossible_receivers_are_unknown() {
+    for args in [
+        &["--capi", "100000000"][..],
+        &["--receiver", ""][..],
+        &["--receiver", "seonrd tcpip"][..],
+    ] {
+        let out = Command::cargo_bin("check_seon_daemons")
+            .unwrap()
+            .args(args)
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {text}");
+        assert!(text.starts_with("SEON_DAEMONS UNKNOWN - "), "{text}");
+    }
+}
+
+/// seonsqd runs an action through `system()`: seonsqd → sh -c → seonsqd. The
+/// action is part of the one send queue daemon, not a second one.
+#[test]
+fn an_action_run_through_a_shell_is_not_a_second_daemon() {
+    if skip_unless_root("an_action_run_through_a_shell_is_not_a_second_daemon") {
+        return;
+    }
+    let uid = unique_uid();
+    let ports = Ports::new();
+    let _master = StandIn::start("/opt/seon/bin/seonrd", &[], master(&ports), Some(uid));
+    let _debugd = StandIn::start(
+        "seondebugd",
+        &[],
+        json!({"comm": "seondebugd", "listen": [ports.debug]}),
+        Some(uid),
+    );
+    let sqd = StandIn::start(
+        "/opt/seon/bin/seonsqd",
+        &[],
+        json!({"comm": "seonsqd", "children": [
+            child("/bin/sh", json!({"comm": "sh", "children": [
+                child("/opt/seon/bin/seonsqd", json!({"comm": "seonsqd"})),
+            ]})),
+        ]}),
+        Some(uid),
+    );
+    let out = Command::cargo_bin("check_seon_daemons")
+        .unwrap()
+        .arg(format!("--user={uid}"))
+        .args(&ports.args()[..3])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "[OK] seonsqd running as PID {}, 1 action running",
+            sqd.pid()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("seonsqd=1;;1:1;0 seonsqd_children=1;;;0"),
+        "{text}"
+    );
+}
+
+/// A daemon that starts (and records its PID) while the PID source is being
+/// read is running, not stale: the source is read before the process table.
+#[test]
+fn a_daemon_started_while_the_pids_are_read_is_not_stale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pid_file = tmp.path().join("started");
+    // The "database query" starts seondebugd and prints its PID.
+    let command = format!(
+        "sh -c 'perl -e \"\\$0=q(seondebugd); sleep 60\" </dev/null >/dev/null 2>&1 & \
+         echo $! > {}; echo seondebugd $!'",
+        pid_file.display()
+    );
+    let out = Command::cargo_bin("check_seon_daemons")
+        .unwrap()
+        .args([
+            "--user",
+            &unique_uid().to_string(),
+            "--pid-command",
+            &command,
+        ])
+        .output()
+        .unwrap();
+    if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+        unsafe { libc::kill(pid.trim().parse().unwrap(), libc::SIGKILL) };
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1 recorded PID match running daemons"),
+        "{text}"
+    );
+    assert!(text.contains("stale_pids=0;;0;0"), "{text}");
 }

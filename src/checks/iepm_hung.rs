@@ -40,6 +40,12 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, String> {
             continue;
         }
         let bad = |why: &str| format!("line {}: '{line}' {why}", index + 1);
+        // The guide's list as its web page shows it, pasted on one line
+        // (`post-test,120 gnuplot,5 ...`), would be one pattern matching nothing.
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() > 1 && words.iter().all(|w| looks_like_rule(w)) {
+            return Err(bad("holds several pattern,minutes entries: one per line"));
+        }
         let (pattern, minutes) = line
             .rsplit_once(',')
             .ok_or_else(|| bad("is not pattern,minutes"))?;
@@ -60,6 +66,12 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, String> {
         });
     }
     Ok(rules)
+}
+
+/// `gnuplot,5`: a whole entry in one word.
+fn looks_like_rule(word: &str) -> bool {
+    word.rsplit_once(',')
+        .is_some_and(|(p, m)| !p.is_empty() && m.parse::<f64>().is_ok())
 }
 
 /// A process over its limit.
@@ -212,7 +224,7 @@ pub struct Options {
 pub fn check(options: &Options) -> CheckResult {
     let config: &Path = &options.config;
     crate::timeout::set_activity(format!("reading {}", config.display()));
-    let text = std::fs::read_to_string(config).map_err(|e| {
+    let text = crate::checks::proc_match::read_list(config).map_err(|e| {
         Failure::unknown(format!(
             "cannot read the cleanup list {}: {e}",
             config.display()
@@ -311,6 +323,12 @@ asn.pl,3
         assert!(parse_rules("gnuplot,soon").is_err());
         assert!(parse_rules(",5").is_err());
         assert!(parse_rules("x,-1").is_err());
+        // The guide's web page shows the list on one line: not one pattern.
+        assert!(parse_rules("post-test,120 gnuplot,5 triganal,120")
+            .unwrap_err()
+            .contains("several pattern,minutes entries"));
+        let spaced = parse_rules("sort -k1,2 big,5\n").unwrap();
+        assert_eq!(spaced[0].pattern, "sort -k1,2 big");
     }
 
     #[test]

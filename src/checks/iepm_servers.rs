@@ -102,14 +102,33 @@ pub fn parse_servers(text: &str) -> Result<Vec<Server>, String> {
                 index + 1
             ));
         }
+        let params = clean_params(params);
+        // The guide's list as its web page shows it, pasted on one line
+        // (`...,-s -p 5000 -w 20M thrulayd,bin, pathload_snd,bin, -q -i ...`):
+        // the other servers would pass for parameters and never be checked.
+        if let Some(next) = params.iter().find(|w| looks_like_entry(w)) {
+            return Err(format!(
+                "line {}: '{next}' starts another entry (name,dir,params): one per line",
+                index + 1
+            ));
+        }
         servers.push(Server {
             line: index + 1,
             name: name.to_string(),
             dir: (!dir.is_empty()).then(|| dir.to_string()),
-            params: clean_params(params),
+            params,
         });
     }
     Ok(servers)
+}
+
+/// `thrulayd,bin,` or `map-updated,,`: a name and a directory with no parameters.
+fn looks_like_entry(word: &str) -> bool {
+    let fields: Vec<&str> = word.split(',').collect();
+    fields.len() == 3
+        && !fields[0].is_empty()
+        && !fields[0].starts_with('-')
+        && fields[2].is_empty()
 }
 
 fn components(path: &str) -> Vec<&str> {
@@ -130,12 +149,32 @@ pub fn dir_matches(p: &ProcessInfo, name: &str, dir: &str) -> bool {
     let Some((parent, _)) = program.path.rsplit_once('/') else {
         return true; // started by bare name
     };
-    let have = components(parent);
     let want = components(dir);
-    if dir.starts_with('/') {
-        parent.starts_with('/') && have == want
+    if parent.starts_with('/') || parent.is_empty() {
+        // An absolute path names the directory (`..` resolved).
+        let mut have: Vec<&str> = Vec::new();
+        for c in components(parent) {
+            if c == ".." {
+                have.pop();
+            } else {
+                have.push(c);
+            }
+        }
+        if dir.starts_with('/') {
+            have == want
+        } else {
+            have.ends_with(&want)
+        }
     } else {
-        have.ends_with(&want)
+        // Relative to the process's working directory, unknown here: only the
+        // components after the last `..` are known, as the directory's tail
+        // (`./owampd` started from `bin` says nothing against `bin`).
+        let have = components(parent);
+        let known = match have.iter().rposition(|c| *c == "..") {
+            Some(i) => &have[i + 1..],
+            None => &have[..],
+        };
+        known.ends_with(&want) || want.ends_with(known)
     }
 }
 
@@ -241,7 +280,7 @@ pub fn evaluate(
 pub fn check(options: &Options) -> CheckResult {
     let config = &options.config;
     crate::timeout::set_activity(format!("reading {}", config.display()));
-    let text = std::fs::read_to_string(config).map_err(|e| {
+    let text = crate::checks::proc_match::read_list(config).map_err(|e| {
         Failure::unknown(format!(
             "cannot read the server list {}: {e}",
             config.display()
@@ -371,6 +410,16 @@ owampd,bin, -c /afs/slac/package/netmon/bandwidth-tests/v3src/config -Z >& /tmp/
             .unwrap_err()
             .contains("line 1"));
         assert!(parse_servers(",bin,-x").is_err());
+        // The guide's web page shows the list on one line: not one server.
+        let flat = "bw-iperf-server,bin,-s -p 5000 -w 20M thrulayd,bin, pathload_snd,bin, -q -i map-updated,, owampd,bin, -Z";
+        assert!(parse_servers(flat)
+            .unwrap_err()
+            .contains("line 1: 'thrulayd,bin,' starts another entry"));
+        assert_eq!(
+            parse_servers("x,bin,-o a,b,c -l y,z").unwrap()[0].params,
+            vec!["-o", "a,b,c", "-l", "y,z"],
+            "commas in parameters"
+        );
         assert_eq!(parse_servers("# nothing\n\n").unwrap(), vec![]);
     }
 
@@ -438,6 +487,18 @@ owampd,bin, -c /afs/slac/package/netmon/bandwidth-tests/v3src/config -Z >& /tmp/
         assert!(!dir_matches(&p, "owampd", "/usr/opt/bin"));
         assert!(dir_matches(&p, "owampd", "bin"));
         assert!(!dir_matches(&p, "owampd", "sbin"));
+        let p = proc(1, 0, "owampd", &["/opt/x/../bin/owampd"]);
+        assert!(dir_matches(&p, "owampd", "/opt/bin"));
+        // A path relative to the working directory tells only its own part.
+        let at = |path: &str, dir: &str| dir_matches(&proc(1, 0, "owampd", &[path]), "owampd", dir);
+        assert!(at("./owampd", "bin"), "started from its directory");
+        assert!(at("./owampd", "/home/iepm/v3src/bin"));
+        assert!(at("bin/owampd", "/home/iepm/v3src/bin"));
+        assert!(at("bin/owampd", "v3src/bin"));
+        assert!(at("../bin/owampd", "bin"));
+        assert!(!at("../sbin/owampd", "bin"));
+        assert!(!at("sbin/owampd", "bin"));
+        assert!(!at("sbin/owampd", "/home/iepm/v3src/bin"));
     }
 
     #[test]

@@ -31,6 +31,29 @@ use std::ffi::CString;
 use std::fmt;
 use std::str::FromStr;
 
+/// The most a configuration or PID file may hold: these are a few lines, and a
+/// wrong path (a log, `/dev/zero`) must not fill the memory before the timeout.
+pub const LIST_LIMIT: u64 = 1024 * 1024;
+
+/// Reads a configuration or PID file of at most [`LIST_LIMIT`] bytes, as lossy
+/// UTF-8 (a Latin-1 comment is no reason to stop checking), without a BOM.
+pub fn read_list(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(LIST_LIMIT + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > LIST_LIMIT {
+        return Err(std::io::Error::other(format!(
+            "larger than {LIST_LIMIT} bytes: not a list"
+        )));
+    }
+    // A byte-order mark from a Windows editor would glue itself to the first
+    // entry's name, which then never matches.
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+    Ok(String::from_utf8_lossy(bytes).into_owned())
+}
+
 /// Linux's `TASK_COMM_LEN` minus the terminating NUL.
 pub const COMM_LEN: usize = 15;
 
@@ -235,11 +258,12 @@ pub fn describe(p: &ProcessInfo) -> String {
 #[derive(Debug, Clone)]
 pub struct Daemon<'a> {
     pub name: String,
-    /// Processes of this daemon whose parent is not the same daemon: each one
+    /// Processes of this daemon with no ancestor of the same daemon: each one
     /// was started on its own, so two of them are two daemons.
     pub instances: Vec<&'a ProcessInfo>,
-    /// Processes of this daemon forked by an instance (pre-forked workers,
-    /// running actions that kept the name): part of their instance.
+    /// Processes of this daemon started by an instance, directly or through
+    /// another program (pre-forked workers, running actions that kept the
+    /// name, an action run through `sh -c`): part of their instance.
     pub forks: Vec<&'a ProcessInfo>,
 }
 
@@ -263,6 +287,27 @@ impl Daemon<'_> {
             .chain(&self.forks)
             .any(|p| p.pid == pid)
     }
+}
+
+/// True when an ancestor of `p` is daemon `name`: `p` was started by the daemon,
+/// directly (a fork) or through another program (an action run by `system()`,
+/// i.e. `sh -c`), not on its own.
+fn forked_by(table: &Table, identities: &HashMap<i32, &str>, p: &ProcessInfo, name: &str) -> bool {
+    let mut current = p;
+    // The depth bound guards against a table read while PIDs were reused.
+    for _ in 0..64 {
+        if current.ppid <= 0 || current.ppid == current.pid {
+            return false;
+        }
+        let Some(parent) = table.get(current.ppid) else {
+            return false;
+        };
+        if identities.get(&parent.pid) == Some(&name) {
+            return true;
+        }
+        current = parent;
+    }
+    false
 }
 
 /// Finds each of `names` in the table, counting only processes `filter` admits.
@@ -295,8 +340,7 @@ pub fn find_daemons<'a, S: AsRef<str>>(
         let Some(daemon) = daemons.iter_mut().find(|d| d.name == name) else {
             continue;
         };
-        let forked = p.ppid != p.pid && identities.get(&p.ppid) == Some(&name);
-        if forked {
+        if forked_by(table, &identities, p, name) {
             daemon.forks.push(p);
         } else {
             daemon.instances.push(p);
@@ -448,6 +492,24 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn lists_are_read_bounded_and_lossy() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list");
+        std::fs::write(&path, b"# Latin-1: \xdcbersicht\ngnuplot,5\n").unwrap();
+        assert_eq!(
+            read_list(&path).unwrap(),
+            "# Latin-1: \u{fffd}bersicht\ngnuplot,5\n"
+        );
+        std::fs::write(&path, b"\xef\xbb\xbfgnuplot,5\n").unwrap();
+        assert_eq!(read_list(&path).unwrap(), "gnuplot,5\n");
+        let err = read_list(std::path::Path::new("/dev/zero")).unwrap_err();
+        assert!(
+            err.to_string().contains("larger than 1048576 bytes"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn comm_is_cut_at_15_characters() {
         assert_eq!(comm_of("seonrd_tcpip_tls"), "seonrd_tcpip_tl");
         assert_eq!(comm_of("seonrd"), "seonrd");
@@ -476,6 +538,35 @@ pub(crate) mod tests {
         assert_eq!(t.children(10).count(), 1);
         assert_eq!(t.describe(20), "PID 20 (seonsqd)");
         assert_eq!(t.describe(99), "PID 99");
+    }
+
+    #[test]
+    fn a_daemon_started_by_its_own_daemon_through_a_shell_is_no_instance() {
+        let table = vec![
+            proc(1, 0, "init", &["/sbin/init"]),
+            proc(10, 1, "seonsqd", &["/opt/seon/bin/seonsqd"]),
+            proc(
+                11,
+                10,
+                "sh",
+                &["/bin/sh", "-c", "/opt/seon/bin/seonsqd -poll x"],
+            ),
+            proc(12, 11, "seonsqd", &["/opt/seon/bin/seonsqd", "-poll", "x"]),
+            // A receiver's session child known only by the master's comm.
+            proc(20, 1, "seonrd", &["/opt/seon/bin/seonrd"]),
+            proc(21, 20, "seonrd", &["seonrd_tcpip"]),
+            proc(22, 21, "seonrd", &["seonrd_session", "partner1"]),
+        ];
+        let t = Table::new(&table);
+        let d = find_daemons(
+            &t,
+            &["seonsqd", "seonrd", "seonrd_tcpip"],
+            &Filter::default(),
+        );
+        assert_eq!(d[0].instance_pids(), vec![10]);
+        assert!(d[0].owns(12));
+        assert_eq!(d[1].instance_pids(), vec![20]);
+        assert_eq!(d[2].instance_pids(), vec![21]);
     }
 
     #[test]

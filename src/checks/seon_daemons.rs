@@ -579,7 +579,7 @@ pub fn read_recorded(source: &PidSource) -> Recorded {
         PidSource::None => return Recorded::NotGiven,
         PidSource::File(path) => {
             crate::timeout::set_activity(format!("reading {}", path.display()));
-            match std::fs::read_to_string(path) {
+            match crate::checks::proc_match::read_list(path) {
                 Ok(text) => (format!("file {}", path.display()), text),
                 Err(e) => {
                     return Recorded::Failed {
@@ -626,6 +626,17 @@ pub fn read_recorded(source: &PidSource) -> Recorded {
 /// A `--listen` for a daemon this check never looks at is a typo: say so
 /// rather than check nothing (`seonclientd` is accepted without `--enterprise`).
 pub fn validate(options: &Options) -> Result<(), Failure> {
+    // A name no program can have would page "not running" forever (and an
+    // empty one breaks the perfdata).
+    if let Some(bad) = options
+        .receivers
+        .iter()
+        .find(|r| r.is_empty() || r.contains(char::is_whitespace))
+    {
+        return Err(Failure::unknown(format!(
+            "--receiver '{bad}': not a program name (empty or with blanks)"
+        )));
+    }
     let names = options.names();
     for listen in &options.listen {
         if !names.contains(&listen.name) && listen.name != CLIENT {
@@ -642,6 +653,10 @@ pub fn validate(options: &Options) -> Result<(), Failure> {
 /// Reads the process table, the sockets and the recorded PIDs, and judges them.
 pub fn check(options: &Options) -> CheckResult {
     validate(options)?;
+    // The recorded PIDs first: a daemon that starts while the source is read
+    // (a database query can take seconds) is then in the process table, not
+    // taken for a stale PID.
+    let recorded = read_recorded(&options.pid_source);
     crate::timeout::set_activity("reading the process table");
     let procs = procs::snapshot()
         .map_err(|e| Failure::unknown(format!("cannot read the process table: {e}")))?;
@@ -670,7 +685,6 @@ pub fn check(options: &Options) -> CheckResult {
     ports.dedup();
     let (listeners, owners) = read_sockets(&candidates, &ports)
         .map_err(|e| Failure::unknown(format!("cannot read the listening sockets: {e}")))?;
-    let recorded = read_recorded(&options.pid_source);
     Ok(evaluate(options, &procs, &listeners, &owners, &recorded))
 }
 
@@ -1000,6 +1014,14 @@ mod tests {
             validate(&o).is_ok(),
             "clientd's port may be set without --enterprise"
         );
+        let mut blank = options();
+        blank.receivers = Options::receivers(&["".into()], 0);
+        assert!(validate(&blank)
+            .unwrap_err()
+            .message
+            .contains("--receiver ''"));
+        blank.receivers = Options::receivers(&["seonrd tcpip".into()], 0);
+        assert!(validate(&blank).is_err());
         o.listen.push("seonrd_tcip=3305".parse().unwrap());
         assert!(validate(&o)
             .unwrap_err()
