@@ -488,7 +488,8 @@ async fn query_standby(
                 extract(epoch from now() - pg_last_xact_replay_timestamp()), \
                 pg_is_wal_replay_paused(); \
          SELECT status, slot_name, conninfo, {sender}, \
-                extract(epoch from now() - last_msg_receipt_time) \
+                extract(epoch from now() - last_msg_receipt_time), \
+                pg_wal_lsn_diff(latest_end_lsn, pg_last_wal_replay_lsn()), latest_end_lsn \
          FROM pg_stat_wal_receiver"
     );
     let results = batch(client, &sql).await?;
@@ -517,6 +518,8 @@ async fn query_standby(
         view.sender_host = text(r, 3);
         view.sender_port = r.get(4).and_then(|v| v.parse().ok());
         view.last_message_age = number(r, 5);
+        view.unreceived_bytes = number(r, 6);
+        view.sender_end_lsn = text(r, 7);
     }
     Ok(view)
 }

@@ -16,7 +16,8 @@
 //!   (PostgreSQL 13+) CRITICAL. A standby: its WAL receiver must be `streaming`,
 //!   receive-vs-replay lag in bytes, replay delay in seconds
 //!   (`now() - pg_last_xact_replay_timestamp()`), taken as 0 when everything
-//!   received has been replayed, so an idle primary never raises a delay alarm.
+//!   received has been replayed and the sender reports no more WAL, so an idle
+//!   primary never raises a delay alarm.
 //! - several hosts (cluster mode): exactly one primary, and every other host a
 //!   streaming standby that the primary lists in `pg_stat_replication`
 //!   (matched as [`match_standby`] says).
@@ -313,6 +314,12 @@ pub struct StandbyView {
     pub replay_lsn: Option<String>,
     /// Received but not yet replayed.
     pub lag_bytes: Option<f64>,
+    /// How far the end of WAL its sender last reported (`latest_end_lsn`) is
+    /// ahead of the replay position: WAL that exists on the primary but has
+    /// not reached this standby yet (a slow link, a stalled sender).
+    pub unreceived_bytes: Option<f64>,
+    /// `pg_stat_wal_receiver.latest_end_lsn`.
+    pub sender_end_lsn: Option<String>,
     /// `now() - pg_last_xact_replay_timestamp()` as measured.
     pub replay_age: Option<f64>,
     pub paused: bool,
@@ -321,8 +328,12 @@ pub struct StandbyView {
 }
 
 impl StandbyView {
-    /// True when everything received has been replayed.
+    /// True when everything received has been replayed and the sender has
+    /// reported no WAL beyond it.
     pub fn caught_up(&self) -> bool {
+        if self.unreceived_bytes.is_some_and(|b| b > 0.0) {
+            return false;
+        }
         match (&self.receive_lsn, &self.replay_lsn, self.lag_bytes) {
             (Some(r), Some(p), _) if r == p => true,
             (_, _, Some(b)) => b <= 0.0,
@@ -332,7 +343,8 @@ impl StandbyView {
 
     /// The replay delay in seconds: 0 when nothing is left to replay (an idle
     /// primary makes the last replayed transaction old without any delay),
-    /// else the age of the last replayed transaction.
+    /// else the age of the last replayed transaction. WAL the sender reported
+    /// but the standby has not received yet is left to replay too.
     pub fn delay(&self) -> Option<f64> {
         if self.caught_up() {
             Some(0.0)
@@ -729,9 +741,13 @@ fn judge_standby(view: &StandbyView) -> Result<StandbyJudgement, String> {
     let receiver = receiver.detail(
         1,
         format!(
-            "received up to {}, replayed up to {}{}",
+            "received up to {}, replayed up to {}{}{}",
             view.receive_lsn.as_deref().unwrap_or("?"),
             view.replay_lsn.as_deref().unwrap_or("?"),
+            match (&view.sender_end_lsn, view.unreceived_bytes) {
+                (Some(end), Some(b)) if b > 0.0 => format!(", the sender has WAL up to {end}"),
+                _ => String::new(),
+            },
             view.last_message_age.map_or(String::new(), |a| format!(
                 ", last message from the sender {} ago",
                 human(a)

@@ -304,6 +304,26 @@ fn idle_primary_raises_no_delay_alarm() {
 }
 
 #[test]
+fn wal_not_yet_received_is_a_delay() {
+    // Everything received is replayed, but the sender reported 36 MiB more
+    // (a slow link or a stalled sender): the standby is behind, not idle.
+    let mut o = opts();
+    o.seconds = Thresholds::new(range("60"), range("300"));
+    let mut behind = standby_view(0.0, 400.0);
+    behind.unreceived_bytes = Some(37_748_736.0);
+    behind.sender_end_lsn = Some("F/62800000".into());
+    assert!(!behind.caught_up());
+    assert_eq!(behind.delay(), Some(400.0));
+    let check = evaluate_single(&spec("em2"), &standby(behind), &o);
+    assert_eq!(check.state(), State::Critical, "{}", text(&check));
+    assert!(text(&check).contains("the sender has WAL up to F/62800000"));
+    // The sender at the replay position: idle, no delay.
+    let mut idle = standby_view(0.0, 400.0);
+    idle.unreceived_bytes = Some(0.0);
+    assert_eq!(idle.delay(), Some(0.0));
+}
+
+#[test]
 fn standby_receiver_must_stream() {
     let mut gone = standby_view(0.0, 1.0);
     gone.receiver_status = None;
