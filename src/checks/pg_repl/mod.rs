@@ -947,6 +947,8 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         let node = match &host.probe {
             Probe::Failed { state, reason } => {
                 standby_items.push((i, Item::new(*state, reason.clone())));
+                // Not a primary as far as we know: keep its standby labels for the graphs.
+                lag_perf.extend(lag_perfdata(opts, &host.spec.given, None, None));
                 continue;
             }
             Probe::Reached(node) => node,
@@ -958,6 +960,7 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
             Ok(j) => j,
             Err(reason) => {
                 standby_items.push((i, Item::new(State::Unknown, format!("{label}: {reason}"))));
+                lag_perf.extend(lag_perfdata(opts, &host.spec.given, None, None));
                 continue;
             }
         };
@@ -1014,6 +1017,7 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         standby_items.push((i, item));
     }
     let mut host_items: Vec<(usize, Item)> = standby_items;
+    let mut standbys_counted = false;
     for &p in &primaries {
         let Probe::Reached(node) = &hosts[p].probe else {
             continue;
@@ -1031,6 +1035,7 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         };
         if primaries.len() == 1 {
             check.perf(judged.standbys_perf(opts));
+            standbys_counted = true;
         }
         let mut children = vec![judged.count.clone()];
         // Clients that are cluster hosts are reported under their host; the others here.
@@ -1044,6 +1049,14 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         let item =
             host_item(&label, ok_text, children).detail(1, format!("PostgreSQL {}", node.version));
         host_items.push((p, item));
+    }
+    if !standbys_counted {
+        // No single primary to count them: the label stays, without a value.
+        let mut perf = Perfdata::unknown("standbys", Uom::None).min(0.0);
+        perf.crit = opts
+            .min_standbys
+            .map(|min| crate::range::Range::below(f64::from(min)));
+        check.perf(perf);
     }
     for p in lag_perf {
         check.perf(p);

@@ -511,6 +511,54 @@ fn cluster_no_writer_split_brain_and_strays() {
     );
 }
 
+/// The perfdata labels (not the values) of a check's first line.
+fn labels(check: &Check) -> Vec<String> {
+    let out = text(check);
+    let perf = out.lines().next().unwrap().split_once(" | ").unwrap().1;
+    perf.split(' ')
+        .map(|p| p.split_once('=').unwrap().0.to_string())
+        .collect()
+}
+
+#[test]
+fn cluster_labels_stay_when_a_standby_or_the_writer_is_lost() {
+    let healthy = labels(&evaluate_cluster(&seed_cluster(), &opts()));
+    // A standby unreachable: its lag labels stay, without a value.
+    let mut hosts = seed_cluster();
+    hosts[2].probe = Probe::Failed {
+        state: State::Critical,
+        reason: "cp1:5432: no answer within 9.5 s while connecting".into(),
+    };
+    let check = evaluate_cluster(&hosts, &opts());
+    assert_eq!(labels(&check), healthy);
+    assert!(
+        text(&check).contains(" lag_bytes_cp1=U;;;0 "),
+        "{}",
+        text(&check)
+    );
+    // No writer: the standbys count stays, without a value.
+    let mut hosts = seed_cluster();
+    hosts[0].probe = Probe::Failed {
+        state: State::Critical,
+        reason: "em1:5432: error connecting to server".into(),
+    };
+    let check = evaluate_cluster(&hosts, &opts());
+    assert!(
+        text(&check).contains("primaries=0;;1:1;0 standbys=U;;;0 lag_bytes_em1=U;;;0 "),
+        "{}",
+        text(&check)
+    );
+    // Split brain: the count stays too.
+    let mut hosts = seed_cluster();
+    hosts[1].probe = Probe::Reached(Box::new(seed_primary()));
+    let check = evaluate_cluster(&hosts, &opts());
+    assert!(
+        text(&check).contains("primaries=2;;1:1;0 standbys=U;;;0 lag_bytes_cp1="),
+        "{}",
+        text(&check)
+    );
+}
+
 #[test]
 fn cluster_lag_takes_the_primary_view_too() {
     // The standby has replayed all it received, but the primary has sent far more.
