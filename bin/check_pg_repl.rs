@@ -25,8 +25,10 @@ use std::time::{Duration, Instant};
 ///
 /// Several hosts (-H em1,em2,cp1,cp2): cluster mode. All are asked at once;
 /// exactly one must be a primary (none: CRITICAL "no writer", two or more:
-/// CRITICAL "split brain"), every other host a streaming standby listed in the
-/// primary's pg_stat_replication, matched by its replication slot, else its
+/// CRITICAL "split brain"; one server given under two names, e.g. a VIP and
+/// its host, is UNKNOWN, not a split brain), every other host a streaming
+/// standby listed in the primary's pg_stat_replication, matched by its
+/// replication slot, else its
 /// application_name (unless the default `walreceiver`), else its address. An
 /// unreachable host is CRITICAL with its address.
 ///

@@ -203,6 +203,20 @@ fn healthy_cluster() {
     assert!(text.contains(&format!("{s}: standby streaming")), "{text}");
     let text = expect(plugin().args(["-H", &both, "--role", "primary"]), 3);
     assert!(text.contains("--role applies to a single host"), "{text}");
+    // The primary given twice (its address and its socket): one server, no split brain.
+    let socket = cluster.primary.data.to_str().unwrap().to_string();
+    let port = cluster.primary.port.to_string();
+    let text = expect(
+        plugin().args(["-H", &format!("{both},{socket}"), "-p", &port]),
+        3,
+    );
+    assert!(!text.contains("split brain"), "{text}");
+    assert!(
+        first_line_of(&text).contains(&format!(
+            "{socket}:{port}: the same server as {p} (same start time)"
+        )),
+        "{text}"
+    );
 
     // An idle primary: the last replayed transaction gets old, but nothing is
     // left to replay, so a 1 s delay threshold must not fire.

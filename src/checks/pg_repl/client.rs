@@ -368,7 +368,8 @@ async fn query_node(
 ) -> Result<Node, QueryError> {
     let first = batch(
         client,
-        "SELECT current_setting('server_version_num'), current_setting('server_version'), pg_is_in_recovery()",
+        "SELECT current_setting('server_version_num'), current_setting('server_version'), pg_is_in_recovery(), \
+                pg_postmaster_start_time()",
     )
     .await?;
     let row = first
@@ -397,6 +398,7 @@ async fn query_node(
     Ok(Node {
         version,
         version_num,
+        started: text(row, 3),
         view,
     })
 }

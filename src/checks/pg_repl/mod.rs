@@ -365,6 +365,9 @@ pub enum View {
 pub struct Node {
     pub version: String,
     pub version_num: i32,
+    /// `pg_postmaster_start_time()` to the microsecond: two hosts that report
+    /// the same are one server under two names (a VIP and its host, an alias).
+    pub started: Option<String>,
     pub view: View,
 }
 
@@ -878,7 +881,19 @@ fn host_item(label: &str, ok_text: String, children: Vec<Item>) -> Item {
 /// Judges several hosts as one cluster.
 pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
     let mut check = Check::new();
+    let started = |i: usize| match &hosts[i].probe {
+        Probe::Reached(n) => n.started.as_deref(),
+        Probe::Failed { .. } => None,
+    };
+    // A server given twice (a VIP and its host) is judged once, under its first name.
+    let alias_of: Vec<Option<usize>> = (0..hosts.len())
+        .map(|i| {
+            let mine = started(i)?;
+            (0..i).find(|&j| started(j) == Some(mine))
+        })
+        .collect();
     let primaries: Vec<usize> = (0..hosts.len())
+        .filter(|&i| alias_of[i].is_none())
         .filter(|&i| matches!(&hosts[i].probe, Probe::Reached(n) if n.role() == Role::Primary))
         .collect();
     let unreachable = hosts
@@ -944,6 +959,19 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
     let mut lag_perf: Vec<Perfdata> = Vec::new();
     for (i, host) in hosts.iter().enumerate() {
         let label = host.spec.address();
+        if let Some(j) = alias_of[i] {
+            standby_items.push((
+                i,
+                Item::new(
+                    State::Unknown,
+                    format!(
+                        "{label}: the same server as {} (same start time): give each server once",
+                        hosts[j].spec.address()
+                    ),
+                ),
+            ));
+            continue;
+        }
         let node = match &host.probe {
             Probe::Failed { state, reason } => {
                 standby_items.push((i, Item::new(*state, reason.clone())));
@@ -1070,7 +1098,10 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
             "primary {}, {} of {} streaming, max {}",
             hosts[*p].spec.given,
             streaming_standbys,
-            plural(hosts.len() - 1, "standby"),
+            plural(
+                alias_of.iter().filter(|a| a.is_none()).count() - 1,
+                "standby"
+            ),
             lag_text(max_bytes, max_seconds)
         ));
     }

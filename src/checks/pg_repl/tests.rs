@@ -40,6 +40,7 @@ fn seed_primary() -> Node {
     Node {
         version: "14.12".into(),
         version_num: 140_012,
+        started: None,
         view: View::Primary(PrimaryView {
             clients: vec![
                 client("cp2", "10.0.161.183", 0.0, None),
@@ -77,6 +78,7 @@ fn standby(view: StandbyView) -> Probe {
     Probe::Reached(Box::new(Node {
         version: "14.12".into(),
         version_num: 140_012,
+        started: None,
         view: View::Standby(view),
     }))
 }
@@ -506,6 +508,42 @@ fn cluster_no_writer_split_brain_and_strays() {
         check
             .summary()
             .starts_with("cp2:5432: not among the standbys of primary em1:5432"),
+        "{}",
+        check.summary()
+    );
+}
+
+#[test]
+fn a_server_given_twice_is_no_split_brain() {
+    // The writer's VIP next to the writer itself: one server, two names.
+    let mut hosts = seed_cluster();
+    let start = "2026-11-20 03:14:15.926535+00";
+    if let Probe::Reached(node) = &mut hosts[0].probe {
+        node.started = Some(start.into());
+    }
+    let mut vip = seed_primary();
+    vip.started = Some(start.into());
+    hosts.push(cluster_host("pg-vip", Probe::Reached(Box::new(vip))));
+    let check = evaluate_cluster(&hosts, &opts());
+    let out = text(&check);
+    assert!(!out.contains("split brain"), "{out}");
+    assert_eq!(check.state(), State::Unknown, "{out}");
+    assert!(
+        out.contains(
+            "[UNKNOWN] pg-vip:5432: the same server as em1:5432 (same start time): give each server once"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("primaries=1;;1:1;0"), "{out}");
+    // Two writers that started at different times are a split brain.
+    if let Probe::Reached(node) = &mut hosts[4].probe {
+        node.started = Some("2026-11-24 23:59:00.000001+00".into());
+    }
+    let check = evaluate_cluster(&hosts, &opts());
+    assert!(
+        check
+            .summary()
+            .starts_with("split brain: 2 primaries: em1, pg-vip"),
         "{}",
         check.summary()
     );
