@@ -23,6 +23,7 @@ use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::{SimpleQueryMessage, SimpleQueryRow};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -286,12 +287,17 @@ fn critical(reason: String) -> Probe {
     }
 }
 
-/// After connecting: a lost connection is CRITICAL; an error the server
-/// reports (e.g. permission denied) is our own trouble, UNKNOWN.
+/// After connecting: a lost connection, or the server ending the session
+/// (shut down, crashed, our backend terminated), is CRITICAL; an error the
+/// server reports about our queries (e.g. permission denied) is our own
+/// trouble, UNKNOWN.
 fn query_failure(addr: &str, e: &tokio_postgres::Error) -> Probe {
     match e.as_db_error() {
+        Some(db) if ends_session(db.parsed_severity(), db.code()) => {
+            critical(format!("{addr}: {}: {}", db.severity(), db.message()))
+        }
         Some(db) => {
-            let hint = if db.code() == &tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE {
+            let hint = if db.code() == &SqlState::INSUFFICIENT_PRIVILEGE {
                 " (grant the monitoring role pg_monitor)"
             } else {
                 ""
@@ -303,6 +309,16 @@ fn query_failure(addr: &str, e: &tokio_postgres::Error) -> Probe {
         }
         None => critical(format!("{addr}: {}", chain(e))),
     }
+}
+
+/// Does this server error end the session rather than fail a query? FATAL and
+/// PANIC do (57P01 administrator shutdown, 57P02 crash of another server
+/// process, …), and so do the operator-intervention and connection classes.
+fn ends_session(severity: Option<tokio_postgres::error::Severity>, code: &SqlState) -> bool {
+    use tokio_postgres::error::Severity;
+    matches!(severity, Some(Severity::Fatal | Severity::Panic))
+        || code.code().starts_with("57P")
+        || code.code().starts_with("08")
 }
 
 /// An error with its causes: "error connecting to server: Connection refused (os error 111)".
@@ -675,5 +691,43 @@ impl ServerCertVerifier for ChainOnly {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio_postgres::error::Severity;
+
+    #[test]
+    fn a_server_that_ends_the_session_is_critical_a_refused_query_unknown() {
+        // Shut down, crashed, terminated while answering: the server's trouble.
+        assert!(ends_session(
+            Some(Severity::Fatal),
+            &SqlState::ADMIN_SHUTDOWN
+        ));
+        assert!(ends_session(
+            Some(Severity::Fatal),
+            &SqlState::CRASH_SHUTDOWN
+        ));
+        assert!(ends_session(
+            Some(Severity::Panic),
+            &SqlState::INTERNAL_ERROR
+        ));
+        assert!(ends_session(None, &SqlState::ADMIN_SHUTDOWN));
+        assert!(ends_session(None, &SqlState::CONNECTION_FAILURE));
+        // A query the server refuses: ours.
+        assert!(!ends_session(
+            Some(Severity::Error),
+            &SqlState::INSUFFICIENT_PRIVILEGE
+        ));
+        assert!(!ends_session(
+            Some(Severity::Error),
+            &SqlState::UNDEFINED_FUNCTION
+        ));
+        assert!(!ends_session(
+            Some(Severity::Error),
+            &SqlState::QUERY_CANCELED
+        ));
     }
 }
