@@ -101,11 +101,7 @@ pub fn probe_all(
                 super::pgpass::lookup(
                     content,
                     &super::pgpass::Target {
-                        host: if spec.is_socket() {
-                            "localhost"
-                        } else {
-                            &spec.host
-                        },
+                        host: &spec.host,
                         port: spec.port,
                         database: &opts.dbname,
                         user: &opts.user,
