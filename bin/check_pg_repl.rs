@@ -20,12 +20,15 @@ use std::time::{Duration, Instant};
 /// standby: the WAL receiver must be `streaming` (absent or another status is
 /// CRITICAL), lag = received but not replayed bytes, and the replay delay
 /// now() - pg_last_xact_replay_timestamp(), counted as 0 when everything
-/// received is replayed (an idle primary raises no alarm).
+/// received is replayed and the sender reports no more WAL (an idle primary
+/// raises no alarm).
 ///
 /// Several hosts (-H em1,em2,cp1,cp2): cluster mode. All are asked at once;
 /// exactly one must be a primary (none: CRITICAL "no writer", two or more:
-/// CRITICAL "split brain"), every other host a streaming standby listed in the
-/// primary's pg_stat_replication, matched by its replication slot, else its
+/// CRITICAL "split brain"; one server given under two names, e.g. a VIP and
+/// its host, is UNKNOWN, not a split brain), every other host a streaming
+/// standby listed in the primary's pg_stat_replication, matched by its
+/// replication slot, else its
 /// application_name (unless the default `walreceiver`), else its address. An
 /// unreachable host is CRITICAL with its address.
 ///

@@ -203,6 +203,20 @@ fn healthy_cluster() {
     assert!(text.contains(&format!("{s}: standby streaming")), "{text}");
     let text = expect(plugin().args(["-H", &both, "--role", "primary"]), 3);
     assert!(text.contains("--role applies to a single host"), "{text}");
+    // The primary given twice (its address and its socket): one server, no split brain.
+    let socket = cluster.primary.data.to_str().unwrap().to_string();
+    let port = cluster.primary.port.to_string();
+    let text = expect(
+        plugin().args(["-H", &format!("{both},{socket}"), "-p", &port]),
+        3,
+    );
+    assert!(!text.contains("split brain"), "{text}");
+    assert!(
+        first_line_of(&text).contains(&format!(
+            "{socket}:{port}: the same server as {p} (same start time)"
+        )),
+        "{text}"
+    );
 
     // An idle primary: the last replayed transaction gets old, but nothing is
     // left to replay, so a 1 s delay threshold must not fire.
@@ -427,6 +441,81 @@ fn lag_outage_and_split_brain() {
     assert!(text.contains("primaries=2;;1:1;0"), "{text}");
     let text = expect(plugin().args(["-H", &s, "--role", "standby"]), 2);
     assert!(text.contains("is a primary, expected a standby"), "{text}");
+}
+
+/// Continues stopped processes (SIGCONT) when dropped, also when a test fails,
+/// so that the servers can shut down.
+struct Resume(Vec<i32>);
+
+impl Drop for Resume {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            // SAFETY: signalling a server process the test started (it may be gone).
+            unsafe { libc::kill(*pid, libc::SIGCONT) };
+        }
+    }
+}
+
+fn signal(pid: i32, sig: i32) {
+    // SAFETY: signalling a server process the test started.
+    assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "kill {pid}");
+}
+
+/// A standby whose sender has WAL it has not received (a slow link, a stalled
+/// walsender) is behind, not idle: its replay delay counts even when all it
+/// received is replayed (that exact case is in the unit tests; here the real
+/// server's `latest_end_lsn` reaches the judgement).
+#[test]
+fn wal_not_yet_received_counts_as_delay() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let s = cluster.standby().addr();
+    cluster
+        .primary
+        .sql("CREATE TABLE t (i int); INSERT INTO t VALUES (1)");
+    cluster.wait_caught_up();
+    let receiver: i32 = cluster
+        .standby()
+        .sql("SELECT pid FROM pg_stat_wal_receiver")
+        .parse()
+        .unwrap();
+    let sender: i32 = cluster
+        .primary
+        .sql("SELECT pid FROM pg_stat_replication")
+        .parse()
+        .unwrap();
+    let _resume = Resume(vec![receiver, sender]);
+    // The receiver stops reading: the sender fills the socket buffers with
+    // messages that announce the WAL the burst has written so far.
+    signal(receiver, libc::SIGSTOP);
+    cluster
+        .primary
+        .sql("INSERT INTO t SELECT generate_series(1, 1000000)");
+    std::thread::sleep(Duration::from_millis(500));
+    // The sender stalls; the receiver takes what the buffers hold and replays it.
+    signal(sender, libc::SIGSTOP);
+    signal(receiver, libc::SIGCONT);
+    pg::wait_for("the standby to know its sender is ahead", || {
+        cluster
+            .standby()
+            .sql("SELECT latest_end_lsn > pg_last_wal_replay_lsn() FROM pg_stat_wal_receiver")
+            == "t"
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let text = expect(
+        plugin().args(["-H", &s, "--critical-seconds", "1", "-v"]),
+        2,
+    );
+    assert!(
+        perf_value(&text, &format!("lag_seconds_{s}")).unwrap() >= 1.0,
+        "{text}"
+    );
+    assert!(text.contains("the sender has WAL up to"), "{text}");
+    // The sender resumes: the standby catches up and is idle again.
+    signal(sender, libc::SIGCONT);
+    cluster.wait_caught_up();
+    eventually(&["-H", &s, "--critical-seconds", "1"], 0);
 }
 
 /// Nothing listening, a server that never answers, a name that does not resolve.

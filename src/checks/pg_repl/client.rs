@@ -23,6 +23,7 @@ use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::{SimpleQueryMessage, SimpleQueryRow};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -100,11 +101,7 @@ pub fn probe_all(
                 super::pgpass::lookup(
                     content,
                     &super::pgpass::Target {
-                        host: if spec.is_socket() {
-                            "localhost"
-                        } else {
-                            &spec.host
-                        },
+                        host: &spec.host,
                         port: spec.port,
                         database: &opts.dbname,
                         user: &opts.user,
@@ -286,12 +283,17 @@ fn critical(reason: String) -> Probe {
     }
 }
 
-/// After connecting: a lost connection is CRITICAL; an error the server
-/// reports (e.g. permission denied) is our own trouble, UNKNOWN.
+/// After connecting: a lost connection, or the server ending the session
+/// (shut down, crashed, our backend terminated), is CRITICAL; an error the
+/// server reports about our queries (e.g. permission denied) is our own
+/// trouble, UNKNOWN.
 fn query_failure(addr: &str, e: &tokio_postgres::Error) -> Probe {
     match e.as_db_error() {
+        Some(db) if ends_session(db.parsed_severity(), db.code()) => {
+            critical(format!("{addr}: {}: {}", db.severity(), db.message()))
+        }
         Some(db) => {
-            let hint = if db.code() == &tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE {
+            let hint = if db.code() == &SqlState::INSUFFICIENT_PRIVILEGE {
                 " (grant the monitoring role pg_monitor)"
             } else {
                 ""
@@ -303,6 +305,16 @@ fn query_failure(addr: &str, e: &tokio_postgres::Error) -> Probe {
         }
         None => critical(format!("{addr}: {}", chain(e))),
     }
+}
+
+/// Does this server error end the session rather than fail a query? FATAL and
+/// PANIC do (57P01 administrator shutdown, 57P02 crash of another server
+/// process, …), and so do the operator-intervention and connection classes.
+fn ends_session(severity: Option<tokio_postgres::error::Severity>, code: &SqlState) -> bool {
+    use tokio_postgres::error::Severity;
+    matches!(severity, Some(Severity::Fatal | Severity::Panic))
+        || code.code().starts_with("57P")
+        || code.code().starts_with("08")
 }
 
 /// An error with its causes: "error connecting to server: Connection refused (os error 111)".
@@ -368,7 +380,8 @@ async fn query_node(
 ) -> Result<Node, QueryError> {
     let first = batch(
         client,
-        "SELECT current_setting('server_version_num'), current_setting('server_version'), pg_is_in_recovery()",
+        "SELECT current_setting('server_version_num'), current_setting('server_version'), pg_is_in_recovery(), \
+                pg_postmaster_start_time()",
     )
     .await?;
     let row = first
@@ -397,6 +410,7 @@ async fn query_node(
     Ok(Node {
         version,
         version_num,
+        started: text(row, 3),
         view,
     })
 }
@@ -488,7 +502,8 @@ async fn query_standby(
                 extract(epoch from now() - pg_last_xact_replay_timestamp()), \
                 pg_is_wal_replay_paused(); \
          SELECT status, slot_name, conninfo, {sender}, \
-                extract(epoch from now() - last_msg_receipt_time) \
+                extract(epoch from now() - last_msg_receipt_time), \
+                pg_wal_lsn_diff(latest_end_lsn, pg_last_wal_replay_lsn()), latest_end_lsn \
          FROM pg_stat_wal_receiver"
     );
     let results = batch(client, &sql).await?;
@@ -517,6 +532,8 @@ async fn query_standby(
         view.sender_host = text(r, 3);
         view.sender_port = r.get(4).and_then(|v| v.parse().ok());
         view.last_message_age = number(r, 5);
+        view.unreceived_bytes = number(r, 6);
+        view.sender_end_lsn = text(r, 7);
     }
     Ok(view)
 }
@@ -670,5 +687,43 @@ impl ServerCertVerifier for ChainOnly {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio_postgres::error::Severity;
+
+    #[test]
+    fn a_server_that_ends_the_session_is_critical_a_refused_query_unknown() {
+        // Shut down, crashed, terminated while answering: the server's trouble.
+        assert!(ends_session(
+            Some(Severity::Fatal),
+            &SqlState::ADMIN_SHUTDOWN
+        ));
+        assert!(ends_session(
+            Some(Severity::Fatal),
+            &SqlState::CRASH_SHUTDOWN
+        ));
+        assert!(ends_session(
+            Some(Severity::Panic),
+            &SqlState::INTERNAL_ERROR
+        ));
+        assert!(ends_session(None, &SqlState::ADMIN_SHUTDOWN));
+        assert!(ends_session(None, &SqlState::CONNECTION_FAILURE));
+        // A query the server refuses: ours.
+        assert!(!ends_session(
+            Some(Severity::Error),
+            &SqlState::INSUFFICIENT_PRIVILEGE
+        ));
+        assert!(!ends_session(
+            Some(Severity::Error),
+            &SqlState::UNDEFINED_FUNCTION
+        ));
+        assert!(!ends_session(
+            Some(Severity::Error),
+            &SqlState::QUERY_CANCELED
+        ));
     }
 }

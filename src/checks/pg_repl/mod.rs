@@ -16,7 +16,8 @@
 //!   (PostgreSQL 13+) CRITICAL. A standby: its WAL receiver must be `streaming`,
 //!   receive-vs-replay lag in bytes, replay delay in seconds
 //!   (`now() - pg_last_xact_replay_timestamp()`), taken as 0 when everything
-//!   received has been replayed, so an idle primary never raises a delay alarm.
+//!   received has been replayed and the sender reports no more WAL, so an idle
+//!   primary never raises a delay alarm.
 //! - several hosts (cluster mode): exactly one primary, and every other host a
 //!   streaming standby that the primary lists in `pg_stat_replication`
 //!   (matched as [`match_standby`] says).
@@ -313,6 +314,12 @@ pub struct StandbyView {
     pub replay_lsn: Option<String>,
     /// Received but not yet replayed.
     pub lag_bytes: Option<f64>,
+    /// How far the end of WAL its sender last reported (`latest_end_lsn`) is
+    /// ahead of the replay position: WAL that exists on the primary but has
+    /// not reached this standby yet (a slow link, a stalled sender).
+    pub unreceived_bytes: Option<f64>,
+    /// `pg_stat_wal_receiver.latest_end_lsn`.
+    pub sender_end_lsn: Option<String>,
     /// `now() - pg_last_xact_replay_timestamp()` as measured.
     pub replay_age: Option<f64>,
     pub paused: bool,
@@ -321,8 +328,12 @@ pub struct StandbyView {
 }
 
 impl StandbyView {
-    /// True when everything received has been replayed.
+    /// True when everything received has been replayed and the sender has
+    /// reported no WAL beyond it.
     pub fn caught_up(&self) -> bool {
+        if self.unreceived_bytes.is_some_and(|b| b > 0.0) {
+            return false;
+        }
         match (&self.receive_lsn, &self.replay_lsn, self.lag_bytes) {
             (Some(r), Some(p), _) if r == p => true,
             (_, _, Some(b)) => b <= 0.0,
@@ -332,7 +343,8 @@ impl StandbyView {
 
     /// The replay delay in seconds: 0 when nothing is left to replay (an idle
     /// primary makes the last replayed transaction old without any delay),
-    /// else the age of the last replayed transaction.
+    /// else the age of the last replayed transaction. WAL the sender reported
+    /// but the standby has not received yet is left to replay too.
     pub fn delay(&self) -> Option<f64> {
         if self.caught_up() {
             Some(0.0)
@@ -353,6 +365,9 @@ pub enum View {
 pub struct Node {
     pub version: String,
     pub version_num: i32,
+    /// `pg_postmaster_start_time()` to the microsecond: two hosts that report
+    /// the same are one server under two names (a VIP and its host, an alias).
+    pub started: Option<String>,
     pub view: View,
 }
 
@@ -729,9 +744,13 @@ fn judge_standby(view: &StandbyView) -> Result<StandbyJudgement, String> {
     let receiver = receiver.detail(
         1,
         format!(
-            "received up to {}, replayed up to {}{}",
+            "received up to {}, replayed up to {}{}{}",
             view.receive_lsn.as_deref().unwrap_or("?"),
             view.replay_lsn.as_deref().unwrap_or("?"),
+            match (&view.sender_end_lsn, view.unreceived_bytes) {
+                (Some(end), Some(b)) if b > 0.0 => format!(", the sender has WAL up to {end}"),
+                _ => String::new(),
+            },
             view.last_message_age.map_or(String::new(), |a| format!(
                 ", last message from the sender {} ago",
                 human(a)
@@ -862,7 +881,19 @@ fn host_item(label: &str, ok_text: String, children: Vec<Item>) -> Item {
 /// Judges several hosts as one cluster.
 pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
     let mut check = Check::new();
+    let started = |i: usize| match &hosts[i].probe {
+        Probe::Reached(n) => n.started.as_deref(),
+        Probe::Failed { .. } => None,
+    };
+    // A server given twice (a VIP and its host) is judged once, under its first name.
+    let alias_of: Vec<Option<usize>> = (0..hosts.len())
+        .map(|i| {
+            let mine = started(i)?;
+            (0..i).find(|&j| started(j) == Some(mine))
+        })
+        .collect();
     let primaries: Vec<usize> = (0..hosts.len())
+        .filter(|&i| alias_of[i].is_none())
         .filter(|&i| matches!(&hosts[i].probe, Probe::Reached(n) if n.role() == Role::Primary))
         .collect();
     let unreachable = hosts
@@ -928,9 +959,24 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
     let mut lag_perf: Vec<Perfdata> = Vec::new();
     for (i, host) in hosts.iter().enumerate() {
         let label = host.spec.address();
+        if let Some(j) = alias_of[i] {
+            standby_items.push((
+                i,
+                Item::new(
+                    State::Unknown,
+                    format!(
+                        "{label}: the same server as {} (same start time): give each server once",
+                        hosts[j].spec.address()
+                    ),
+                ),
+            ));
+            continue;
+        }
         let node = match &host.probe {
             Probe::Failed { state, reason } => {
                 standby_items.push((i, Item::new(*state, reason.clone())));
+                // Not a primary as far as we know: keep its standby labels for the graphs.
+                lag_perf.extend(lag_perfdata(opts, &host.spec.given, None, None));
                 continue;
             }
             Probe::Reached(node) => node,
@@ -942,6 +988,7 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
             Ok(j) => j,
             Err(reason) => {
                 standby_items.push((i, Item::new(State::Unknown, format!("{label}: {reason}"))));
+                lag_perf.extend(lag_perfdata(opts, &host.spec.given, None, None));
                 continue;
             }
         };
@@ -998,6 +1045,7 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         standby_items.push((i, item));
     }
     let mut host_items: Vec<(usize, Item)> = standby_items;
+    let mut standbys_counted = false;
     for &p in &primaries {
         let Probe::Reached(node) = &hosts[p].probe else {
             continue;
@@ -1015,6 +1063,7 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         };
         if primaries.len() == 1 {
             check.perf(judged.standbys_perf(opts));
+            standbys_counted = true;
         }
         let mut children = vec![judged.count.clone()];
         // Clients that are cluster hosts are reported under their host; the others here.
@@ -1029,6 +1078,14 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
             host_item(&label, ok_text, children).detail(1, format!("PostgreSQL {}", node.version));
         host_items.push((p, item));
     }
+    if !standbys_counted {
+        // No single primary to count them: the label stays, without a value.
+        let mut perf = Perfdata::unknown("standbys", Uom::None).min(0.0);
+        perf.crit = opts
+            .min_standbys
+            .map(|min| crate::range::Range::below(f64::from(min)));
+        check.perf(perf);
+    }
     for p in lag_perf {
         check.perf(p);
     }
@@ -1041,7 +1098,10 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
             "primary {}, {} of {} streaming, max {}",
             hosts[*p].spec.given,
             streaming_standbys,
-            plural(hosts.len() - 1, "standby"),
+            plural(
+                alias_of.iter().filter(|a| a.is_none()).count() - 1,
+                "standby"
+            ),
             lag_text(max_bytes, max_seconds)
         ));
     }

@@ -5,7 +5,9 @@
 //! Each line is `hostname:port:database:username:password`; `*` in one of the
 //! first four fields matches anything; `\` escapes the next character (`\:`,
 //! `\\`); lines starting with `#` are comments; the first matching line wins. A
-//! connection through a Unix socket matches the host name `localhost`. As in
+//! connection through a Unix socket matches its socket directory (as libpq
+//! does for a directory other than its default one) and the host name
+//! `localhost` (as libpq does for its default directory). As in
 //! libpq, a file that is not a plain file, or that the group or others can
 //! access, is ignored with a warning (the password stays secret only if the
 //! file does).
@@ -18,7 +20,7 @@ use std::path::{Path, PathBuf};
 /// What identifies a connection in the password file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target<'a> {
-    /// The host as given (not resolved); `localhost` for a Unix socket.
+    /// The host as given (not resolved); the directory for a Unix socket.
     pub host: &'a str,
     pub port: u16,
     pub database: &'a str,
@@ -65,10 +67,15 @@ pub fn lookup(content: &str, target: &Target) -> Option<String> {
             continue;
         }
         let wanted = [target.host, port.as_str(), target.database, target.user];
-        let matches = fields
-            .iter()
-            .zip(wanted)
-            .all(|((value, wildcard), want)| *wildcard || value == want);
+        let socket = target.host.starts_with('/');
+        let matches =
+            fields
+                .iter()
+                .zip(wanted)
+                .enumerate()
+                .all(|(i, ((value, wildcard), want))| {
+                    *wildcard || value == want || (i == 0 && socket && value == "localhost")
+                });
         if matches {
             return Some(fields[4].0.clone());
         }
@@ -171,6 +178,24 @@ mod tests {
             lookup("*:*:*:*:\n", &t("a", 1, "b", "c")).as_deref(),
             Some("")
         );
+    }
+
+    #[test]
+    fn a_socket_matches_its_directory_or_localhost() {
+        let file = "/run/pg-em1:5432:*:monitor:by-path\n\
+                    localhost:5432:*:monitor:local\n";
+        // A socket directory of its own, written as libpq wants it.
+        assert_eq!(
+            lookup(file, &t("/run/pg-em1", 5432, "postgres", "monitor")).as_deref(),
+            Some("by-path")
+        );
+        // The default directory, written as localhost.
+        assert_eq!(
+            lookup(file, &t("/var/run/postgresql", 5432, "postgres", "monitor")).as_deref(),
+            Some("local")
+        );
+        // A TCP host is not a socket.
+        assert_eq!(lookup(file, &t("em1", 5432, "postgres", "monitor")), None);
     }
 
     #[test]

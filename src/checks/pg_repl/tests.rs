@@ -40,6 +40,7 @@ fn seed_primary() -> Node {
     Node {
         version: "14.12".into(),
         version_num: 140_012,
+        started: None,
         view: View::Primary(PrimaryView {
             clients: vec![
                 client("cp2", "10.0.161.183", 0.0, None),
@@ -77,6 +78,7 @@ fn standby(view: StandbyView) -> Probe {
     Probe::Reached(Box::new(Node {
         version: "14.12".into(),
         version_num: 140_012,
+        started: None,
         view: View::Standby(view),
     }))
 }
@@ -304,6 +306,26 @@ fn idle_primary_raises_no_delay_alarm() {
 }
 
 #[test]
+fn wal_not_yet_received_is_a_delay() {
+    // Everything received is replayed, but the sender reported 36 MiB more
+    // (a slow link or a stalled sender): the standby is behind, not idle.
+    let mut o = opts();
+    o.seconds = Thresholds::new(range("60"), range("300"));
+    let mut behind = standby_view(0.0, 400.0);
+    behind.unreceived_bytes = Some(37_748_736.0);
+    behind.sender_end_lsn = Some("F/62800000".into());
+    assert!(!behind.caught_up());
+    assert_eq!(behind.delay(), Some(400.0));
+    let check = evaluate_single(&spec("em2"), &standby(behind), &o);
+    assert_eq!(check.state(), State::Critical, "{}", text(&check));
+    assert!(text(&check).contains("the sender has WAL up to F/62800000"));
+    // The sender at the replay position: idle, no delay.
+    let mut idle = standby_view(0.0, 400.0);
+    idle.unreceived_bytes = Some(0.0);
+    assert_eq!(idle.delay(), Some(0.0));
+}
+
+#[test]
 fn standby_receiver_must_stream() {
     let mut gone = standby_view(0.0, 1.0);
     gone.receiver_status = None;
@@ -488,6 +510,90 @@ fn cluster_no_writer_split_brain_and_strays() {
             .starts_with("cp2:5432: not among the standbys of primary em1:5432"),
         "{}",
         check.summary()
+    );
+}
+
+#[test]
+fn a_server_given_twice_is_no_split_brain() {
+    // The writer's VIP next to the writer itself: one server, two names.
+    let mut hosts = seed_cluster();
+    let start = "2026-11-20 03:14:15.926535+00";
+    if let Probe::Reached(node) = &mut hosts[0].probe {
+        node.started = Some(start.into());
+    }
+    let mut vip = seed_primary();
+    vip.started = Some(start.into());
+    hosts.push(cluster_host("pg-vip", Probe::Reached(Box::new(vip))));
+    let check = evaluate_cluster(&hosts, &opts());
+    let out = text(&check);
+    assert!(!out.contains("split brain"), "{out}");
+    assert_eq!(check.state(), State::Unknown, "{out}");
+    assert!(
+        out.contains(
+            "[UNKNOWN] pg-vip:5432: the same server as em1:5432 (same start time): give each server once"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("primaries=1;;1:1;0"), "{out}");
+    // Two writers that started at different times are a split brain.
+    if let Probe::Reached(node) = &mut hosts[4].probe {
+        node.started = Some("2026-11-24 23:59:00.000001+00".into());
+    }
+    let check = evaluate_cluster(&hosts, &opts());
+    assert!(
+        check
+            .summary()
+            .starts_with("split brain: 2 primaries: em1, pg-vip"),
+        "{}",
+        check.summary()
+    );
+}
+
+/// The perfdata labels (not the values) of a check's first line.
+fn labels(check: &Check) -> Vec<String> {
+    let out = text(check);
+    let perf = out.lines().next().unwrap().split_once(" | ").unwrap().1;
+    perf.split(' ')
+        .map(|p| p.split_once('=').unwrap().0.to_string())
+        .collect()
+}
+
+#[test]
+fn cluster_labels_stay_when_a_standby_or_the_writer_is_lost() {
+    let healthy = labels(&evaluate_cluster(&seed_cluster(), &opts()));
+    // A standby unreachable: its lag labels stay, without a value.
+    let mut hosts = seed_cluster();
+    hosts[2].probe = Probe::Failed {
+        state: State::Critical,
+        reason: "cp1:5432: no answer within 9.5 s while connecting".into(),
+    };
+    let check = evaluate_cluster(&hosts, &opts());
+    assert_eq!(labels(&check), healthy);
+    assert!(
+        text(&check).contains(" lag_bytes_cp1=U;;;0 "),
+        "{}",
+        text(&check)
+    );
+    // No writer: the standbys count stays, without a value.
+    let mut hosts = seed_cluster();
+    hosts[0].probe = Probe::Failed {
+        state: State::Critical,
+        reason: "em1:5432: error connecting to server".into(),
+    };
+    let check = evaluate_cluster(&hosts, &opts());
+    assert!(
+        text(&check).contains("primaries=0;;1:1;0 standbys=U;;;0 lag_bytes_em1=U;;;0 "),
+        "{}",
+        text(&check)
+    );
+    // Split brain: the count stays too.
+    let mut hosts = seed_cluster();
+    hosts[1].probe = Probe::Reached(Box::new(seed_primary()));
+    let check = evaluate_cluster(&hosts, &opts());
+    assert!(
+        text(&check).contains("primaries=2;;1:1;0 standbys=U;;;0 lag_bytes_cp1="),
+        "{}",
+        text(&check)
     );
 }
 
