@@ -459,14 +459,9 @@ fn a_standalone_server_is_critical() {
     );
 }
 
-fn free_port() -> u16 {
-    // Bound and closed again: nothing listens there afterwards.
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+#[path = "support/ports.rs"]
+mod ports;
+use ports::free_port;
 
 /// A URI naming another set: the server answers, the driver drops it for its
 /// set name. That is not a server that does not answer.

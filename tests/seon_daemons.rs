@@ -20,20 +20,12 @@ struct Ports {
 
 impl Ports {
     fn new() -> Ports {
-        // Each free port is released before the next is picked: the kernel may
-        // hand the same one out twice, and two stand-ins cannot both bind it.
-        let mut picked: Vec<u16> = Vec::new();
-        while picked.len() < 4 {
-            let port = free_port();
-            if !picked.contains(&port) {
-                picked.push(port);
-            }
-        }
+        // free_port hands each port out once, so the four never coincide.
         Ports {
-            tcpip: picked[0],
-            tls: picked[1],
-            debug: picked[2],
-            client: picked[3],
+            tcpip: free_port(),
+            tls: free_port(),
+            debug: free_port(),
+            client: free_port(),
         }
     }
 
@@ -513,10 +505,12 @@ fn an_action_run_through_a_shell_is_not_a_second_daemon() {
 fn a_daemon_started_while_the_pids_are_read_is_not_stale() {
     let tmp = tempfile::tempdir().unwrap();
     let pid_file = tmp.path().join("started");
-    // The "database query" starts seondebugd and prints its PID.
+    // The "database query" starts seondebugd and prints its PID once the
+    // daemon runs under its name (perl renames itself, then records its PID).
     let command = format!(
-        "sh -c 'perl -e \"\\$0=q(seondebugd); sleep 60\" </dev/null >/dev/null 2>&1 & \
-         echo $! > {}; echo seondebugd $!'",
+        "sh -c 'perl -e \"\\$0=q(seondebugd); open(F, q(>{0})); print F \\$\\$; close F; sleep 60\" \
+         </dev/null >/dev/null 2>&1 & \
+         while [ ! -s {0} ]; do sleep 0.01; done; echo seondebugd $(cat {0})'",
         pid_file.display()
     );
     let out = Command::cargo_bin("check_seon_daemons")

@@ -160,14 +160,9 @@ impl Account {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound then released: the server binds it next).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod ports;
+#[allow(unused_imports)]
+pub use ports::free_port;
 
 /// A server process killed (with its process group) when dropped, also when a
 /// test fails.

@@ -56,13 +56,10 @@ pub fn require() -> Option<PathBuf> {
     }
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+#[path = "ports.rs"]
+mod ports;
+#[allow(unused_imports)]
+pub use ports::free_port;
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.

@@ -71,20 +71,10 @@ pub fn unique_uid() -> u32 {
     2_100_000_000 + (std::process::id() % 100_000) * 100 + NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A TCP port free on 127.0.0.1 (and ::1) right now.
-pub fn free_port() -> u16 {
-    loop {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        drop(l);
-        // The IPv6 loopback may be used too: make sure the port is free there.
-        if std::net::TcpListener::bind(("::1", port)).is_ok()
-            || std::net::TcpListener::bind("[::1]:0").is_err()
-        {
-            return port;
-        }
-    }
-}
+#[path = "ports.rs"]
+mod ports;
+#[allow(unused_imports)]
+pub use ports::free_port;
 
 /// A process spec: `comm`, `listen`/`listen6` ports, `children` (each
 /// `{"argv0", "args", "spec"}`) and `forks` (specs).

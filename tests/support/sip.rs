@@ -4,7 +4,6 @@
 //! fails; and SIPp to send it real traffic.
 #![allow(dead_code)]
 
-use std::net::{TcpListener, UdpSocket};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -18,16 +17,10 @@ pub fn scenario(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A port free for both UDP and TCP on 127.0.0.1 right now.
-pub fn free_port() -> u16 {
-    loop {
-        let tcp = TcpListener::bind("127.0.0.1:0").expect("bind a TCP port");
-        let port = tcp.local_addr().unwrap().port();
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
+#[path = "ports.rs"]
+mod ports;
+#[allow(unused_imports)]
+pub use ports::free_port;
 
 pub struct Kamailio {
     pub dir: tempfile::TempDir,
