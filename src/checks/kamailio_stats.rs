@@ -199,6 +199,29 @@ pub fn counters_to_watch(extra: &[String]) -> Vec<String> {
     list
 }
 
+/// The rate thresholds with their counter names spelt as the statistics are
+/// (`core.rcv_requests` → `core:rcv_requests`), so a threshold always finds its counter.
+pub fn normalise_ranges(list: &[NamedRange]) -> Vec<NamedRange> {
+    list.iter()
+        .map(|n| NamedRange {
+            name: normalise_name(n.name.trim()),
+            range: n.range.clone(),
+        })
+        .collect()
+}
+
+/// The counters to watch for these `--counter` options and rate thresholds: a
+/// counter named only in a threshold is watched too (else the threshold could never fire).
+pub fn counters_for(
+    extra: &[String],
+    warning: &[NamedRange],
+    critical: &[NamedRange],
+) -> Vec<String> {
+    let mut names = extra.to_vec();
+    names.extend(warning.iter().chain(critical).map(|n| n.name.clone()));
+    counters_to_watch(&names)
+}
+
 /// Compares the current sample with the previous one.
 pub fn compare(previous: Option<&Sample>, current: &Sample, counters: &[String]) -> Baseline {
     let Some(previous) = previous else {
@@ -744,6 +767,24 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("[WARNING] 500 active dialogs"), "{text}");
+    }
+
+    #[test]
+    fn a_counter_named_only_in_a_rate_threshold_is_watched() {
+        let warning = normalise_ranges(&["tmx.UAS_transactions=100".parse().unwrap()]);
+        let critical = normalise_ranges(&["core.rcv_requests=@0".parse().unwrap()]);
+        assert_eq!(warning[0].name, "tmx:UAS_transactions");
+        assert_eq!(critical[0].name, "core:rcv_requests");
+        let list = counters_for(&[], &warning, &critical);
+        assert_eq!(list.len(), DEFAULT_COUNTERS.len() + 1);
+        assert_eq!(list.last().unwrap(), "tmx:UAS_transactions");
+        let before = sample(0, &[("core:rcv_requests", 7)]);
+        let now = sample(1_000, &[("core:rcv_requests", 7)]);
+        let mut opts = options();
+        opts.counters = list;
+        opts.critical_rate = critical;
+        let check = evaluate(Some(&before), &now, &opts);
+        assert_eq!(check.state(), State::Critical);
     }
 
     #[test]
