@@ -373,7 +373,8 @@ pub fn parse_message(buf: &[u8]) -> Parsed {
         .find(|(n, _)| n == "content-length")
         .and_then(|(_, v)| v.parse::<usize>().ok())
         .unwrap_or(0);
-    let total = skip + head_len.1 + body_len;
+    // A peer's absurd Content-Length must not overflow: it is a message that never completes.
+    let total = (skip + head_len.1).saturating_add(body_len);
     if buf.len() < total {
         return Parsed::Incomplete;
     }
@@ -1032,6 +1033,9 @@ mod tests {
             panic!()
         };
         assert_eq!(used, OK_RESPONSE.len());
+        // A Content-Length near usize::MAX waits for more bytes, without overflowing.
+        let huge = OK_RESPONSE.replace("Content-Length: 0", "Content-Length: 18446744073709551615");
+        assert_eq!(parse_message(huge.as_bytes()), Parsed::Incomplete);
         // A request from the peer is consumed but is no response.
         let req = "OPTIONS sip:x SIP/2.0\r\nContent-Length: 0\r\n\r\n";
         assert_eq!(
