@@ -37,7 +37,8 @@ struct Args {
     transport: Transport,
 
     /// A file of agents, one `name,address,port,transport` per line (port default 5060,
-    /// transport default udp; `#` comments, blank lines and a `Name,Address,...` header allowed)
+    /// transport default udp; `#` comments, blank lines and a `Name,Address,...` header allowed;
+    /// at most 256 agents, all probed at once)
     #[arg(long, value_name = "FILE")]
     agents: Option<PathBuf>,
 

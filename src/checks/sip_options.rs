@@ -26,8 +26,10 @@ pub const T2: Duration = Duration::from_secs(4);
 pub const DEFAULT_PORT: u16 = 5060;
 /// The largest SIP message accepted (a UDP datagram's maximum).
 const MAX_MESSAGE: usize = 65_535;
-/// How many agents are probed at the same time.
-const MAX_PARALLEL: usize = 64;
+/// How many agents are probed at the same time, and so the most an agents file
+/// may list: every agent must get the whole time budget, or an agent queued
+/// behind silent ones would be reported DOWN without having been asked.
+pub const MAX_PARALLEL: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Transport {
@@ -177,6 +179,12 @@ pub fn parse_agents(text: &str) -> Result<Vec<Agent>, String> {
     }
     if agents.is_empty() {
         return Err("no agents in the file".to_string());
+    }
+    if agents.len() > MAX_PARALLEL {
+        return Err(format!(
+            "{} agents: at most {MAX_PARALLEL} can be probed at once; split the file",
+            agents.len()
+        ));
     }
     Ok(agents)
 }
@@ -708,12 +716,20 @@ pub fn probe_all(agents: &[Agent], deadline: Instant, expect: &[Expect]) -> Vec<
         std::sync::Mutex::new(vec![None; agents.len()]);
     std::thread::scope(|scope| {
         for _ in 0..agents.len().min(MAX_PARALLEL) {
-            scope.spawn(|| loop {
+            let worker = || loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(agent) = agents.get(i) else { break };
                 let outcome = probe(agent, deadline, expect);
                 results.lock().expect("no poisoned lock")[i] = Some(outcome);
-            });
+            };
+            // Buffers are on the heap: a small stack keeps hundreds of probes light.
+            let spawned = std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn_scoped(scope, worker);
+            if spawned.is_err() {
+                // No more threads: the running workers take the rest of the queue.
+                break;
+            }
         }
     });
     results
@@ -1062,6 +1078,16 @@ mod tests {
         assert!(parse_agents("a,h,5060,sctp").unwrap_err().contains("sctp"));
         assert!(parse_agents("a,h\na,g").unwrap_err().contains("twice"));
         assert!(parse_agents("# nothing\n").is_err());
+        let many: String = (0..=MAX_PARALLEL)
+            .map(|i| format!("a{i},127.0.0.1\n"))
+            .collect();
+        assert!(parse_agents(&many).unwrap_err().contains("split the file"));
+        assert_eq!(
+            parse_agents(&many[many.find("a1,").unwrap()..])
+                .unwrap()
+                .len(),
+            MAX_PARALLEL
+        );
     }
 
     #[test]
