@@ -106,7 +106,7 @@ impl Plugin for Args {
         }
         let agent = Agent {
             name: host.clone(),
-            host: host.trim_matches(|c| c == '[' || c == ']').to_string(),
+            host: sip_options::agent_host(host).map_err(Failure::unknown)?,
             port: self.port,
             transport: self.transport,
         };

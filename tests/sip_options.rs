@@ -386,4 +386,12 @@ fn bad_agents_files_and_missing_targets_are_unknown() {
     assert!(text.contains("give -H HOST"), "{text}");
     let (code, text, _) = run(&["-H", "127.0.0.1", "-c", "1"]);
     assert_eq!(code, 3, "{text}");
+    // host:port where the address goes: a typo, UNKNOWN, not an agent DOWN.
+    let (code, text, _) = run(&["-H", "127.0.0.1:5060", "-t", "2"]);
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("the port goes in its own field"), "{text}");
+    std::fs::write(&file, "cp1,127.0.0.1:5060\n").unwrap();
+    let (code, text, _) = run(&["--agents", file.to_str().unwrap(), "-t", "2"]);
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("line 1: address '127.0.0.1:5060'"), "{text}");
 }

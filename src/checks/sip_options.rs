@@ -132,6 +132,8 @@ impl Agent {
 /// header line `Name,Address,Port,Transport` (the SRE dashboard's columns) skipped.
 pub fn parse_agents(text: &str) -> Result<Vec<Agent>, String> {
     let mut agents: Vec<Agent> = Vec::new();
+    // Spreadsheets export CSV with a UTF-8 byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
         let line = raw.trim();
@@ -172,7 +174,7 @@ pub fn parse_agents(text: &str) -> Result<Vec<Agent>, String> {
         }
         agents.push(Agent {
             name: name.to_string(),
-            host: host.trim_matches(|c| c == '[' || c == ']').to_string(),
+            host: agent_host(host).map_err(|e| format!("line {number}: {e}"))?,
             port,
             transport,
         });
@@ -187,6 +189,19 @@ pub fn parse_agents(text: &str) -> Result<Vec<Agent>, String> {
         ));
     }
     Ok(agents)
+}
+
+/// An agent's address as given (`host`, `10.0.0.1`, `::1` or `[::1]`), without
+/// brackets. `host:port` is refused: it would be looked up as a name and fail,
+/// paging the agent as DOWN for a typo in the configuration.
+pub fn agent_host(text: &str) -> Result<String, String> {
+    let host = text.trim().trim_matches(|c| c == '[' || c == ']');
+    if host.contains(':') && host.parse::<std::net::Ipv6Addr>().is_err() {
+        return Err(format!(
+            "address '{text}' is not a host name or IP address (the port goes in its own field)"
+        ));
+    }
+    Ok(host.to_string())
 }
 
 fn uri_host(host: &str) -> String {
@@ -1062,7 +1077,7 @@ mod tests {
 
     #[test]
     fn agents_files() {
-        let text = "# SRE dashboard\nName,Address,Port,Transport\n\nLHR-SRE-CP1,10.50.20.20,5066,TCP\nAMS-SRE-CP1, 172.16.2.82 ,5066,udp\nlocal,::1\n";
+        let text = "\u{feff}# SRE dashboard\nName,Address,Port,Transport\n\nLHR-SRE-CP1,10.50.20.20,5066,TCP\nAMS-SRE-CP1, 172.16.2.82 ,5066,udp\nlocal,::1\n";
         let agents = parse_agents(text).unwrap();
         assert_eq!(agents.len(), 3);
         assert_eq!(agents[0].transport, Transport::Tcp);
@@ -1076,6 +1091,23 @@ mod tests {
             .unwrap_err()
             .contains("line 1"));
         assert!(parse_agents("a,h,5060,sctp").unwrap_err().contains("sctp"));
+        // host:port in the address field is a configuration error, not an agent DOWN.
+        for bad in [
+            "a,10.0.0.1:5060",
+            "a,[::1]:5060,5060",
+            "a,sip.example.org:5066,5066",
+        ] {
+            let err = parse_agents(bad).unwrap_err();
+            assert!(err.contains("line 1: address"), "{bad}: {err}");
+        }
+        assert_eq!(
+            parse_agents("a,[2001:db8::1]").unwrap()[0].host,
+            "2001:db8::1"
+        );
+        // A byte order mark (a spreadsheet's CSV export) before the header.
+        let agents =
+            parse_agents("\u{feff}Name,Address,Port,Transport\r\nx,h,5066,tcp\r\n").unwrap();
+        assert_eq!((agents.len(), agents[0].port), (1, 5066));
         assert!(parse_agents("a,h\na,g").unwrap_err().contains("twice"));
         assert!(parse_agents("# nothing\n").is_err());
         let many: String = (0..=MAX_PARALLEL)
