@@ -460,14 +460,53 @@ fn down(why: impl Into<String>) -> Outcome {
 
 /// Probes `agent` until `deadline`, accepting any final response or only `expect`.
 pub fn probe(agent: &Agent, deadline: Instant, expect: &[Expect]) -> Outcome {
-    let addrs: Vec<SocketAddr> = match (agent.host.as_str(), agent.port).to_socket_addrs() {
-        Ok(addrs) => addrs.collect(),
-        Err(e) => return down(format!("cannot resolve {}: {e}", agent.host)),
+    let addrs = match resolve(&agent.host, agent.port, deadline) {
+        Ok(addrs) => addrs,
+        Err(why) => return down(why),
     };
     if addrs.is_empty() {
         return down(format!("{} resolves to no address", agent.host));
     }
     probe_addrs(agent, &addrs, deadline, expect)
+}
+
+/// Looks `host` up, giving up at `deadline`: getaddrinfo(3) cannot be
+/// interrupted, and a resolver that does not answer (5 s per try) would
+/// otherwise hold every probe past -t, losing all agents' results to a timeout.
+fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, String> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let name = host.to_string();
+    let lookup = move || {
+        (name.as_str(), port)
+            .to_socket_addrs()
+            .map(|addrs| addrs.collect::<Vec<_>>())
+    };
+    match within(deadline, lookup) {
+        Some(Ok(addrs)) => Ok(addrs),
+        Some(Err(e)) => Err(format!("cannot resolve {host}: {e}")),
+        None => Err(format!(
+            "cannot resolve {host}: no answer from the resolver in time"
+        )),
+    }
+}
+
+/// Runs `f` on its own thread and waits for it until `deadline` (None when it
+/// did not finish in time; the thread is then left to end on its own).
+fn within<T: Send + 'static>(
+    deadline: Instant,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .ok()?;
+    rx.recv_timeout(remaining(deadline).unwrap_or_default())
+        .ok()
 }
 
 /// Probes the agent at these addresses (from resolving its host), in order.
@@ -1211,6 +1250,26 @@ mod tests {
         );
         assert_eq!(check.state(), State::Critical);
         assert!(check.summary().contains("DOWN: no response within 9 s"));
+    }
+
+    #[test]
+    fn a_resolver_that_hangs_is_given_up_at_the_deadline() {
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(200);
+        let slow = within(deadline, || std::thread::sleep(Duration::from_secs(5)));
+        assert_eq!(slow, None);
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // Literal addresses need no lookup; names go through the resolver.
+        let far = Instant::now() + Duration::from_secs(5);
+        assert_eq!(within(far, || 7), Some(7));
+        assert_eq!(
+            resolve("::1", 5060, far).unwrap(),
+            vec!["[::1]:5060".parse::<SocketAddr>().unwrap()]
+        );
+        assert!(resolve("localhost", 5060, far)
+            .unwrap()
+            .iter()
+            .all(|a| a.ip().is_loopback() && a.port() == 5060));
     }
 
     #[test]
