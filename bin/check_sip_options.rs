@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 /// With --agents FILE (`name,address,port,transport` per line, like the SRE
 /// dashboard), all agents are probed concurrently and -w/-c judge the number
 /// DOWN (or their share with --percent); without -w/-c any agent DOWN is
-/// CRITICAL. Answers are awaited until 90% of -t (at most -t minus 1 s).
+/// CRITICAL. Answers are awaited until -t minus 1 s (90% of -t below 10 s).
 #[derive(Parser, Debug)]
 #[command(name = "check_sip_options", version)]
 struct Args {
