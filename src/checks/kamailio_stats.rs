@@ -72,7 +72,8 @@ fn first_line_hint(text: &str) -> String {
 }
 
 fn parse_json(doc: &serde_json::Value) -> Result<Stats, Failure> {
-    if let Some(error) = doc.get("error") {
+    // `"error": null` beside a result (JSON-RPC 1.0 style, some proxies) is no error.
+    if let Some(error) = doc.get("error").filter(|e| !e.is_null()) {
         let code = error.get("code").map(|c| c.to_string()).unwrap_or_default();
         let message = error
             .get("message")
@@ -646,6 +647,8 @@ mod tests {
         );
         assert!(parse("").unwrap_err().message.contains("empty output"));
         assert!(parse("{\"result\": []}").is_err());
+        let stats = parse("{\"result\": [\"core:a = 1\"], \"error\": null, \"id\": 1}").unwrap();
+        assert_eq!(stats["core:a"], 1);
         // A value that is not a counter is skipped, not misread.
         let stats = parse("core:a = 1\ncore:b = -3\ncore:c = x\nnot a stat = 4\n").unwrap();
         assert_eq!(stats.len(), 1);
