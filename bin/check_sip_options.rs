@@ -29,7 +29,13 @@ struct Args {
     host: Option<String>,
 
     /// The agent's SIP port
-    #[arg(short = 'p', long = "port", value_name = "PORT", default_value_t = DEFAULT_PORT)]
+    #[arg(
+        short = 'p',
+        long = "port",
+        value_name = "PORT",
+        default_value_t = DEFAULT_PORT,
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
     port: u16,
 
     /// udp or tcp
