@@ -196,7 +196,9 @@ pub fn parse_agents(text: &str) -> Result<Vec<Agent>, String> {
 /// paging the agent as DOWN for a typo in the configuration.
 pub fn agent_host(text: &str) -> Result<String, String> {
     let host = text.trim().trim_matches(|c| c == '[' || c == ']');
-    if host.contains(':') && host.parse::<std::net::Ipv6Addr>().is_err() {
+    // An IPv6 address, possibly with a zone (`fe80::1%eth0`, which the resolver takes).
+    let address = host.split('%').next().unwrap_or(host);
+    if host.contains(':') && address.parse::<std::net::Ipv6Addr>().is_err() {
         return Err(format!(
             "address '{text}' is not a host name or IP address (the port goes in its own field)"
         ));
@@ -1143,6 +1145,7 @@ mod tests {
             parse_agents("a,[2001:db8::1]").unwrap()[0].host,
             "2001:db8::1"
         );
+        assert_eq!(parse_agents("a,fe80::1%lo").unwrap()[0].host, "fe80::1%lo");
         // A byte order mark (a spreadsheet's CSV export) before the header.
         let agents =
             parse_agents("\u{feff}Name,Address,Port,Transport\r\nx,h,5066,tcp\r\n").unwrap();
