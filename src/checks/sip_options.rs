@@ -501,8 +501,8 @@ fn within<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Option<T> {
     let (tx, rx) = std::sync::mpsc::channel();
+    // The default stack: getaddrinfo and NSS modules may need more than a probe does.
     std::thread::Builder::new()
-        .stack_size(256 * 1024)
         .spawn(move || {
             let _ = tx.send(f());
         })
