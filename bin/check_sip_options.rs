@@ -104,9 +104,9 @@ impl Plugin for Args {
                 "nothing to probe: give -H HOST (with -p, --transport) or --agents FILE",
             ));
         };
-        if self.down.warning.is_some() || self.down.critical.is_some() {
+        if self.down.warning.is_some() || self.down.critical.is_some() || self.percent {
             return Err(Failure::unknown(
-                "-w/-c judge the number of agents DOWN and need --agents; \
+                "-w/-c (and --percent) judge the agents DOWN and need --agents; \
                  use --warning-rtt/--critical-rtt for one agent",
             ));
         }

@@ -386,6 +386,9 @@ fn bad_agents_files_and_missing_targets_are_unknown() {
     assert!(text.contains("give -H HOST"), "{text}");
     let (code, text, _) = run(&["-H", "127.0.0.1", "-c", "1"]);
     assert_eq!(code, 3, "{text}");
+    let (code, text, _) = run(&["-H", "127.0.0.1", "--percent"]);
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("need --agents"), "{text}");
     // Port 0 is a typo too (the agents file refuses it as well).
     let (code, text, _) = run(&["-H", "127.0.0.1", "-p", "0", "-t", "2"]);
     assert_eq!(code, 3, "{text}");
