@@ -1,6 +1,8 @@
 //! check_kamailio_stats: Kamailio SIP stack statistics, as rates between runs.
 use clap::Parser;
-use opscheck::checks::kamailio_stats::{self, counters_to_watch, Options, Source, DEFAULT_SOCKET};
+use opscheck::checks::kamailio_stats::{
+    self, counters_for, normalise_ranges, Options, Source, DEFAULT_SOCKET,
+};
 use opscheck::cli::CommonArgs;
 use opscheck::input::InputArgs;
 use opscheck::state::StateArgs;
@@ -40,7 +42,7 @@ struct Args {
     counters: Vec<String>,
 
     /// Warning range on a counter's rate per second, NAME=RANGE (repeatable),
-    /// e.g. `core:drop_requests=5`
+    /// e.g. `core:drop_requests=5`; a counter named here is reported without --counter
     #[arg(long, value_name = "NAME=RANGE", allow_hyphen_values = true)]
     warning_rate: Vec<NamedRange>,
 
@@ -105,10 +107,12 @@ impl Plugin for Args {
                 (Source::Text(self.input.clone(), self.socket.clone()), key)
             }
         };
+        let warning_rate = normalise_ranges(&self.warning_rate);
+        let critical_rate = normalise_ranges(&self.critical_rate);
         let options = Options {
-            counters: counters_to_watch(&self.counters),
-            warning_rate: self.warning_rate.clone(),
-            critical_rate: self.critical_rate.clone(),
+            counters: counters_for(&self.counters, &warning_rate, &critical_rate),
+            warning_rate,
+            critical_rate,
             shmem: Thresholds::new(
                 Some(self.warning_shmem.clone()),
                 Some(self.critical_shmem.clone()),

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 /// With --agents FILE (`name,address,port,transport` per line, like the SRE
 /// dashboard), all agents are probed concurrently and -w/-c judge the number
 /// DOWN (or their share with --percent); without -w/-c any agent DOWN is
-/// CRITICAL. Answers are awaited until 90% of -t (at most -t minus 1 s).
+/// CRITICAL. Answers are awaited until -t minus 1 s (90% of -t below 10 s).
 #[derive(Parser, Debug)]
 #[command(name = "check_sip_options", version)]
 struct Args {
@@ -29,7 +29,13 @@ struct Args {
     host: Option<String>,
 
     /// The agent's SIP port
-    #[arg(short = 'p', long = "port", value_name = "PORT", default_value_t = DEFAULT_PORT)]
+    #[arg(
+        short = 'p',
+        long = "port",
+        value_name = "PORT",
+        default_value_t = DEFAULT_PORT,
+        value_parser = clap::value_parser!(u16).range(1..)
+    )]
     port: u16,
 
     /// udp or tcp
@@ -37,7 +43,8 @@ struct Args {
     transport: Transport,
 
     /// A file of agents, one `name,address,port,transport` per line (port default 5060,
-    /// transport default udp; `#` comments, blank lines and a `Name,Address,...` header allowed)
+    /// transport default udp; `#` comments, blank lines and a `Name,Address,...` header allowed;
+    /// at most 256 agents, all probed at once)
     #[arg(long, value_name = "FILE")]
     agents: Option<PathBuf>,
 
@@ -97,15 +104,15 @@ impl Plugin for Args {
                 "nothing to probe: give -H HOST (with -p, --transport) or --agents FILE",
             ));
         };
-        if self.down.warning.is_some() || self.down.critical.is_some() {
+        if self.down.warning.is_some() || self.down.critical.is_some() || self.percent {
             return Err(Failure::unknown(
-                "-w/-c judge the number of agents DOWN and need --agents; \
+                "-w/-c (and --percent) judge the agents DOWN and need --agents; \
                  use --warning-rtt/--critical-rtt for one agent",
             ));
         }
         let agent = Agent {
             name: host.clone(),
-            host: host.trim_matches(|c| c == '[' || c == ']').to_string(),
+            host: sip_options::agent_host(host).map_err(Failure::unknown)?,
             port: self.port,
             transport: self.transport,
         };

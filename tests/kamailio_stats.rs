@@ -79,6 +79,32 @@ fn the_seed_output_through_input_baseline_then_rates() {
     );
     assert!(text.contains("core:rcv_requests_rate=0;;@0:0;0"), "{text}");
     assert!(text.contains("core:rcv_replies_rate=0;;;0"), "{text}");
+
+    // A threshold in the `group.name` spelling (which --counter accepts), and one
+    // on a counter not watched by default: both are applied, never silently dropped.
+    std::thread::sleep(Duration::from_millis(20));
+    let (code, text) = run(
+        state.path(),
+        &[
+            "--input",
+            SEED,
+            "--critical-rate",
+            "core.rcv_requests=@0",
+            "--warning-rate",
+            "app_python3:processed_dialogs=@0",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("core:rcv_requests_rate=0;;@0:0;0"), "{text}");
+    assert!(
+        text.contains("app_python3:processed_dialogs_rate=0;@0:0;;0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[WARNING] app_python3:processed_dialogs 0/s"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -339,6 +339,40 @@ fn an_agents_file_with_one_agent_down() {
     );
 }
 
+/// More silent agents than the old limit of 64 parallel probes: the agents
+/// listed after them must still be probed with the whole time budget, not be
+/// reported DOWN for want of time.
+#[test]
+fn agents_behind_many_silent_ones_are_still_probed() {
+    let kamailio = Kamailio::start();
+    let silent: Vec<UdpSocket> = (0..70)
+        .map(|_| UdpSocket::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("agents.csv");
+    let mut text = String::new();
+    for (i, socket) in silent.iter().enumerate() {
+        let port = socket.local_addr().unwrap().port();
+        text.push_str(&format!("quiet{i},127.0.0.1,{port},udp\n"));
+    }
+    for name in ["live1", "live2"] {
+        text.push_str(&format!("{name},127.0.0.1,{},udp\n", kamailio.sip_port));
+    }
+    std::fs::write(&file, text).unwrap();
+    let (code, text, took) = run(&["--agents", file.to_str().unwrap(), "-t", "3"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.starts_with("SIP_OPTIONS CRITICAL - 70 of 72 SIP agents DOWN: "),
+        "{text}"
+    );
+    assert!(text.contains("agents_up=2;;;0;72"), "{text}");
+    for name in ["live1", "live2"] {
+        assert!(text.contains(&format!("[OK] {name} (")), "{text}");
+    }
+    assert!(took < Duration::from_millis(3500), "{took:?}");
+    drop(silent);
+}
+
 #[test]
 fn bad_agents_files_and_missing_targets_are_unknown() {
     let dir = tempfile::tempdir().unwrap();
@@ -352,4 +386,18 @@ fn bad_agents_files_and_missing_targets_are_unknown() {
     assert!(text.contains("give -H HOST"), "{text}");
     let (code, text, _) = run(&["-H", "127.0.0.1", "-c", "1"]);
     assert_eq!(code, 3, "{text}");
+    let (code, text, _) = run(&["-H", "127.0.0.1", "--percent"]);
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("need --agents"), "{text}");
+    // Port 0 is a typo too (the agents file refuses it as well).
+    let (code, text, _) = run(&["-H", "127.0.0.1", "-p", "0", "-t", "2"]);
+    assert_eq!(code, 3, "{text}");
+    // host:port where the address goes: a typo, UNKNOWN, not an agent DOWN.
+    let (code, text, _) = run(&["-H", "127.0.0.1:5060", "-t", "2"]);
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("the port goes in its own field"), "{text}");
+    std::fs::write(&file, "cp1,127.0.0.1:5060\n").unwrap();
+    let (code, text, _) = run(&["--agents", file.to_str().unwrap(), "-t", "2"]);
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("line 1: address '127.0.0.1:5060'"), "{text}");
 }

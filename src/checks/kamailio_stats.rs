@@ -72,7 +72,8 @@ fn first_line_hint(text: &str) -> String {
 }
 
 fn parse_json(doc: &serde_json::Value) -> Result<Stats, Failure> {
-    if let Some(error) = doc.get("error") {
+    // `"error": null` beside a result (JSON-RPC 1.0 style, some proxies) is no error.
+    if let Some(error) = doc.get("error").filter(|e| !e.is_null()) {
         let code = error.get("code").map(|c| c.to_string()).unwrap_or_default();
         let message = error
             .get("message")
@@ -197,6 +198,29 @@ pub fn counters_to_watch(extra: &[String]) -> Vec<String> {
         }
     }
     list
+}
+
+/// The rate thresholds with their counter names spelt as the statistics are
+/// (`core.rcv_requests` → `core:rcv_requests`), so a threshold always finds its counter.
+pub fn normalise_ranges(list: &[NamedRange]) -> Vec<NamedRange> {
+    list.iter()
+        .map(|n| NamedRange {
+            name: normalise_name(n.name.trim()),
+            range: n.range.clone(),
+        })
+        .collect()
+}
+
+/// The counters to watch for these `--counter` options and rate thresholds: a
+/// counter named only in a threshold is watched too (else the threshold could never fire).
+pub fn counters_for(
+    extra: &[String],
+    warning: &[NamedRange],
+    critical: &[NamedRange],
+) -> Vec<String> {
+    let mut names = extra.to_vec();
+    names.extend(warning.iter().chain(critical).map(|n| n.name.clone()));
+    counters_to_watch(&names)
 }
 
 /// Compares the current sample with the previous one.
@@ -623,6 +647,8 @@ mod tests {
         );
         assert!(parse("").unwrap_err().message.contains("empty output"));
         assert!(parse("{\"result\": []}").is_err());
+        let stats = parse("{\"result\": [\"core:a = 1\"], \"error\": null, \"id\": 1}").unwrap();
+        assert_eq!(stats["core:a"], 1);
         // A value that is not a counter is skipped, not misread.
         let stats = parse("core:a = 1\ncore:b = -3\ncore:c = x\nnot a stat = 4\n").unwrap();
         assert_eq!(stats.len(), 1);
@@ -744,6 +770,24 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("[WARNING] 500 active dialogs"), "{text}");
+    }
+
+    #[test]
+    fn a_counter_named_only_in_a_rate_threshold_is_watched() {
+        let warning = normalise_ranges(&["tmx.UAS_transactions=100".parse().unwrap()]);
+        let critical = normalise_ranges(&["core.rcv_requests=@0".parse().unwrap()]);
+        assert_eq!(warning[0].name, "tmx:UAS_transactions");
+        assert_eq!(critical[0].name, "core:rcv_requests");
+        let list = counters_for(&[], &warning, &critical);
+        assert_eq!(list.len(), DEFAULT_COUNTERS.len() + 1);
+        assert_eq!(list.last().unwrap(), "tmx:UAS_transactions");
+        let before = sample(0, &[("core:rcv_requests", 7)]);
+        let now = sample(1_000, &[("core:rcv_requests", 7)]);
+        let mut opts = options();
+        opts.counters = list;
+        opts.critical_rate = critical;
+        let check = evaluate(Some(&before), &now, &opts);
+        assert_eq!(check.state(), State::Critical);
     }
 
     #[test]

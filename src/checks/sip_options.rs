@@ -26,8 +26,10 @@ pub const T2: Duration = Duration::from_secs(4);
 pub const DEFAULT_PORT: u16 = 5060;
 /// The largest SIP message accepted (a UDP datagram's maximum).
 const MAX_MESSAGE: usize = 65_535;
-/// How many agents are probed at the same time.
-const MAX_PARALLEL: usize = 64;
+/// How many agents are probed at the same time, and so the most an agents file
+/// may list: every agent must get the whole time budget, or an agent queued
+/// behind silent ones would be reported DOWN without having been asked.
+pub const MAX_PARALLEL: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Transport {
@@ -130,6 +132,8 @@ impl Agent {
 /// header line `Name,Address,Port,Transport` (the SRE dashboard's columns) skipped.
 pub fn parse_agents(text: &str) -> Result<Vec<Agent>, String> {
     let mut agents: Vec<Agent> = Vec::new();
+    // Spreadsheets export CSV with a UTF-8 byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
         let line = raw.trim();
@@ -170,7 +174,7 @@ pub fn parse_agents(text: &str) -> Result<Vec<Agent>, String> {
         }
         agents.push(Agent {
             name: name.to_string(),
-            host: host.trim_matches(|c| c == '[' || c == ']').to_string(),
+            host: agent_host(host).map_err(|e| format!("line {number}: {e}"))?,
             port,
             transport,
         });
@@ -178,7 +182,28 @@ pub fn parse_agents(text: &str) -> Result<Vec<Agent>, String> {
     if agents.is_empty() {
         return Err("no agents in the file".to_string());
     }
+    if agents.len() > MAX_PARALLEL {
+        return Err(format!(
+            "{} agents: at most {MAX_PARALLEL} can be probed at once; split the file",
+            agents.len()
+        ));
+    }
     Ok(agents)
+}
+
+/// An agent's address as given (`host`, `10.0.0.1`, `::1` or `[::1]`), without
+/// brackets. `host:port` is refused: it would be looked up as a name and fail,
+/// paging the agent as DOWN for a typo in the configuration.
+pub fn agent_host(text: &str) -> Result<String, String> {
+    let host = text.trim().trim_matches(|c| c == '[' || c == ']');
+    // An IPv6 address, possibly with a zone (`fe80::1%eth0`, which the resolver takes).
+    let address = host.split('%').next().unwrap_or(host);
+    if host.contains(':') && address.parse::<std::net::Ipv6Addr>().is_err() {
+        return Err(format!(
+            "address '{text}' is not a host name or IP address (the port goes in its own field)"
+        ));
+    }
+    Ok(host.to_string())
 }
 
 fn uri_host(host: &str) -> String {
@@ -373,7 +398,8 @@ pub fn parse_message(buf: &[u8]) -> Parsed {
         .find(|(n, _)| n == "content-length")
         .and_then(|(_, v)| v.parse::<usize>().ok())
         .unwrap_or(0);
-    let total = skip + head_len.1 + body_len;
+    // A peer's absurd Content-Length must not overflow: it is a message that never completes.
+    let total = (skip + head_len.1).saturating_add(body_len);
     if buf.len() < total {
         return Parsed::Incomplete;
     }
@@ -436,14 +462,53 @@ fn down(why: impl Into<String>) -> Outcome {
 
 /// Probes `agent` until `deadline`, accepting any final response or only `expect`.
 pub fn probe(agent: &Agent, deadline: Instant, expect: &[Expect]) -> Outcome {
-    let addrs: Vec<SocketAddr> = match (agent.host.as_str(), agent.port).to_socket_addrs() {
-        Ok(addrs) => addrs.collect(),
-        Err(e) => return down(format!("cannot resolve {}: {e}", agent.host)),
+    let addrs = match resolve(&agent.host, agent.port, deadline) {
+        Ok(addrs) => addrs,
+        Err(why) => return down(why),
     };
     if addrs.is_empty() {
         return down(format!("{} resolves to no address", agent.host));
     }
     probe_addrs(agent, &addrs, deadline, expect)
+}
+
+/// Looks `host` up, giving up at `deadline`: getaddrinfo(3) cannot be
+/// interrupted, and a resolver that does not answer (5 s per try) would
+/// otherwise hold every probe past -t, losing all agents' results to a timeout.
+fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, String> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let name = host.to_string();
+    let lookup = move || {
+        (name.as_str(), port)
+            .to_socket_addrs()
+            .map(|addrs| addrs.collect::<Vec<_>>())
+    };
+    match within(deadline, lookup) {
+        Some(Ok(addrs)) => Ok(addrs),
+        Some(Err(e)) => Err(format!("cannot resolve {host}: {e}")),
+        None => Err(format!(
+            "cannot resolve {host}: no answer from the resolver in time"
+        )),
+    }
+}
+
+/// Runs `f` on its own thread and waits for it until `deadline` (None when it
+/// did not finish in time; the thread is then left to end on its own).
+fn within<T: Send + 'static>(
+    deadline: Instant,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    // The default stack: getaddrinfo and NSS modules may need more than a probe does.
+    std::thread::Builder::new()
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .ok()?;
+    rx.recv_timeout(remaining(deadline).unwrap_or_default())
+        .ok()
 }
 
 /// Probes the agent at these addresses (from resolving its host), in order.
@@ -707,12 +772,20 @@ pub fn probe_all(agents: &[Agent], deadline: Instant, expect: &[Expect]) -> Vec<
         std::sync::Mutex::new(vec![None; agents.len()]);
     std::thread::scope(|scope| {
         for _ in 0..agents.len().min(MAX_PARALLEL) {
-            scope.spawn(|| loop {
+            let worker = || loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(agent) = agents.get(i) else { break };
                 let outcome = probe(agent, deadline, expect);
                 results.lock().expect("no poisoned lock")[i] = Some(outcome);
-            });
+            };
+            // Buffers are on the heap: a small stack keeps hundreds of probes light.
+            let spawned = std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn_scoped(scope, worker);
+            if spawned.is_err() {
+                // No more threads: the running workers take the rest of the queue.
+                break;
+            }
         }
     });
     results
@@ -1032,6 +1105,9 @@ mod tests {
             panic!()
         };
         assert_eq!(used, OK_RESPONSE.len());
+        // A Content-Length near usize::MAX waits for more bytes, without overflowing.
+        let huge = OK_RESPONSE.replace("Content-Length: 0", "Content-Length: 18446744073709551615");
+        assert_eq!(parse_message(huge.as_bytes()), Parsed::Incomplete);
         // A request from the peer is consumed but is no response.
         let req = "OPTIONS sip:x SIP/2.0\r\nContent-Length: 0\r\n\r\n";
         assert_eq!(
@@ -1042,7 +1118,7 @@ mod tests {
 
     #[test]
     fn agents_files() {
-        let text = "# SRE dashboard\nName,Address,Port,Transport\n\nLHR-SRE-CP1,10.50.20.20,5066,TCP\nAMS-SRE-CP1, 172.16.2.82 ,5066,udp\nlocal,::1\n";
+        let text = "\u{feff}# SRE dashboard\nName,Address,Port,Transport\n\nLHR-SRE-CP1,10.50.20.20,5066,TCP\nAMS-SRE-CP1, 172.16.2.82 ,5066,udp\nlocal,::1\n";
         let agents = parse_agents(text).unwrap();
         assert_eq!(agents.len(), 3);
         assert_eq!(agents[0].transport, Transport::Tcp);
@@ -1056,8 +1132,36 @@ mod tests {
             .unwrap_err()
             .contains("line 1"));
         assert!(parse_agents("a,h,5060,sctp").unwrap_err().contains("sctp"));
+        // host:port in the address field is a configuration error, not an agent DOWN.
+        for bad in [
+            "a,10.0.0.1:5060",
+            "a,[::1]:5060,5060",
+            "a,sip.example.org:5066,5066",
+        ] {
+            let err = parse_agents(bad).unwrap_err();
+            assert!(err.contains("line 1: address"), "{bad}: {err}");
+        }
+        assert_eq!(
+            parse_agents("a,[2001:db8::1]").unwrap()[0].host,
+            "2001:db8::1"
+        );
+        assert_eq!(parse_agents("a,fe80::1%lo").unwrap()[0].host, "fe80::1%lo");
+        // A byte order mark (a spreadsheet's CSV export) before the header.
+        let agents =
+            parse_agents("\u{feff}Name,Address,Port,Transport\r\nx,h,5066,tcp\r\n").unwrap();
+        assert_eq!((agents.len(), agents[0].port), (1, 5066));
         assert!(parse_agents("a,h\na,g").unwrap_err().contains("twice"));
         assert!(parse_agents("# nothing\n").is_err());
+        let many: String = (0..=MAX_PARALLEL)
+            .map(|i| format!("a{i},127.0.0.1\n"))
+            .collect();
+        assert!(parse_agents(&many).unwrap_err().contains("split the file"));
+        assert_eq!(
+            parse_agents(&many[many.find("a1,").unwrap()..])
+                .unwrap()
+                .len(),
+            MAX_PARALLEL
+        );
     }
 
     #[test]
@@ -1149,6 +1253,26 @@ mod tests {
         );
         assert_eq!(check.state(), State::Critical);
         assert!(check.summary().contains("DOWN: no response within 9 s"));
+    }
+
+    #[test]
+    fn a_resolver_that_hangs_is_given_up_at_the_deadline() {
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(200);
+        let slow = within(deadline, || std::thread::sleep(Duration::from_secs(5)));
+        assert_eq!(slow, None);
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // Literal addresses need no lookup; names go through the resolver.
+        let far = Instant::now() + Duration::from_secs(5);
+        assert_eq!(within(far, || 7), Some(7));
+        assert_eq!(
+            resolve("::1", 5060, far).unwrap(),
+            vec!["[::1]:5060".parse::<SocketAddr>().unwrap()]
+        );
+        assert!(resolve("localhost", 5060, far)
+            .unwrap()
+            .iter()
+            .all(|a| a.ip().is_loopback() && a.port() == 5060));
     }
 
     #[test]
