@@ -543,13 +543,16 @@ pub fn check(
     options: &Options,
     timeout: std::time::Duration,
 ) -> crate::runner::CheckResult {
+    // Lock the state before sampling: two runs at once then take their samples
+    // in the order they save them, and a newer sample is never overwritten by
+    // an older one (which would look like the clock going back).
+    let file = state.open("check_kamailio_stats", instance)?;
     let text = fetch(source, timeout)?;
     let stats = parse(&text)?;
     let current = Sample {
         taken_ms: now_ms(),
         stats,
     };
-    let file = state.open("check_kamailio_stats", instance)?;
     let (previous, note) = match file.load::<Sample>() {
         crate::state::Loaded::Found(sample) => (Some(sample), None),
         crate::state::Loaded::Missing => (None, None),
