@@ -36,7 +36,7 @@ struct Args {
     host: Option<String>,
 
     /// Port, when --host has none (default 27017)
-    #[arg(short = 'P', long, value_name = "PORT")]
+    #[arg(short = 'P', long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     port: Option<u16>,
 
     /// User name (the password comes from $MONGODB_PASSWORD or --password-file)

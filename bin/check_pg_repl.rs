@@ -49,7 +49,7 @@ struct Args {
     host: Option<String>,
 
     /// Port for hosts given without one. Default: PGPORT, else 5432
-    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     port: Option<u16>,
 
     /// User name. Default: PGUSER, else the name of the user running the plugin
@@ -80,7 +80,7 @@ struct Args {
 
     /// On the primary: a standby that must be connected, by application_name, client address
     /// or client host name (repeatable)
-    #[arg(long = "standby", value_name = "NAME_OR_ADDR")]
+    #[arg(long = "standby", value_name = "NAME_OR_ADDR", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     standbys: Vec<String>,
 
     /// Warning range on each standby's replay lag in bytes (e.g. 16777216 = 16 MiB)

@@ -533,3 +533,15 @@ fn a_hung_command_times_out_naming_it() {
         );
     }
 }
+
+/// Port 0 is a mistake in the service definition (UNKNOWN), not an
+/// unreachable member (CRITICAL).
+#[test]
+fn port_zero_is_a_usage_error() {
+    let out = Command::new(cargo_bin("check_mongo_rs"))
+        .args(["-H", "127.0.0.1", "-P", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("MONGO_RS UNKNOWN - "));
+}

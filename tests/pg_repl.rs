@@ -734,3 +734,18 @@ fn tls_modes() {
     let text = expect(plugin().args(["-H", &ip, "--sslmode", "verify-full"]), 3);
     assert!(text.contains("needs a root certificate"), "{text}");
 }
+
+/// A mistake in the service definition is the plugin's own problem (UNKNOWN),
+/// not a database that cannot be reached (CRITICAL): nobody should be paged
+/// for a port of 0 or an empty standby name.
+#[test]
+fn configuration_mistakes_are_unknown() {
+    for args in [&["-p", "0"][..], &["--standby", ""]] {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("check_pg_repl"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("PG_REPL UNKNOWN - "));
+    }
+}
