@@ -170,17 +170,25 @@ impl Job {
     }
 
     async fn run(self) -> ClusterHost {
-        let addresses = if self.resolve && !self.spec.is_socket() {
-            self.phase(Some(format!("resolving {}", self.spec.host)));
-            let lookup = tokio::net::lookup_host((self.spec.host.as_str(), self.spec.port));
-            match tokio::time::timeout_at(self.opts.deadline.into(), lookup).await {
-                Ok(Ok(addrs)) => addrs.map(|a| a.ip().to_string()).collect(),
-                _ => Vec::new(),
-            }
-        } else {
-            Vec::new()
-        };
+        // The name is looked up for address matching while the connection (which
+        // resolves it again) goes on: one after the other, a slow nameserver would
+        // spend the host's budget twice.
+        let lookup = (self.resolve && !self.spec.is_socket()).then(|| {
+            let (host, port) = (self.spec.host.clone(), self.spec.port);
+            let deadline = tokio::time::Instant::from_std(self.opts.deadline);
+            tokio::spawn(async move {
+                let lookup = tokio::net::lookup_host((host.as_str(), port));
+                match tokio::time::timeout_at(deadline, lookup).await {
+                    Ok(Ok(addrs)) => addrs.map(|a| a.ip().to_string()).collect(),
+                    _ => Vec::new(),
+                }
+            })
+        });
         let probe = self.probe().await;
+        let addresses = match lookup {
+            Some(task) => task.await.unwrap_or_default(),
+            None => Vec::new(),
+        };
         self.phase(None);
         ClusterHost {
             spec: self.spec.clone(),
