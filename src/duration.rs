@@ -1,5 +1,10 @@
 //! Durations as people read them in a status line: `45s`, `12m 5s`, `3h 2m`, `2d 4h`.
 
+/// Seconds to one decimal, for "within 2.5 s" in messages: `2.5`, `10`.
+pub fn seconds(duration: std::time::Duration) -> String {
+    crate::range::format_number((duration.as_secs_f64() * 10.0).round() / 10.0)
+}
+
 /// Formats whole seconds with the two largest units; negative values get a minus sign.
 pub fn human(seconds: f64) -> String {
     if !seconds.is_finite() {
@@ -27,7 +32,15 @@ pub fn human(seconds: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::human;
+    use super::{human, seconds};
+    use std::time::Duration;
+
+    #[test]
+    fn seconds_to_one_decimal() {
+        assert_eq!(seconds(Duration::from_millis(2449)), "2.4");
+        assert_eq!(seconds(Duration::from_secs(10)), "10");
+        assert_eq!(seconds(Duration::ZERO), "0");
+    }
 
     #[test]
     fn two_largest_units() {

@@ -695,7 +695,7 @@ fn no_response(started: Instant, retransmissions: u32, provisional: bool) -> Str
     };
     format!(
         "{what} within {} s ({})",
-        format_number((started.elapsed().as_secs_f64() * 10.0).round() / 10.0),
+        crate::duration::seconds(started.elapsed()),
         plural(retransmissions as usize, "retransmission")
     )
 }
@@ -707,7 +707,7 @@ fn probe_tcp(agent: &Agent, addr: SocketAddr, deadline: Instant) -> Result<Answe
         ErrorKind::ConnectionRefused => refused_now(format!("TCP connection to {addr} refused")),
         ErrorKind::TimedOut | ErrorKind::WouldBlock => Failed::from(format!(
             "TCP connection to {addr} timed out after {} s",
-            format_number((connect_started.elapsed().as_secs_f64() * 10.0).round() / 10.0)
+            crate::duration::seconds(connect_started.elapsed())
         )),
         _ => refused_now(format!("TCP connection to {addr} failed: {e}")),
     })?;

@@ -200,7 +200,7 @@ impl Job {
     /// The time this host was given, for the "no answer within N s" messages.
     fn budget_seconds(&self) -> String {
         let total = self.opts.deadline.saturating_duration_since(self.started);
-        crate::range::format_number((total.as_secs_f64() * 10.0).round() / 10.0)
+        crate::duration::seconds(total)
     }
 
     async fn probe(&self) -> Probe {
