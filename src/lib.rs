@@ -6,12 +6,13 @@
 //! [`threshold`]), perfdata ([`perfdata`]), the result tree and its output
 //! ([`output`]), options ([`cli`]), the run itself with timeout and panic
 //! handling ([`runner`], [`timeout`]), vendor commands and captured input
-//! ([`exec`], [`input`]), state between runs ([`state`]) and the process table
-//! ([`procs`]). The domain logic of each plugin lives in [`checks`]; the files
+//! ([`exec`], [`input`]), state between runs ([`state`]), the process table
+//! ([`procs`]) and the one rule for giving up before the watchdog ([`deadline`]). The domain logic of each plugin lives in [`checks`]; the files
 //! in `bin/` only declare options.
 
 pub mod checks;
 pub mod cli;
+pub mod deadline;
 pub mod definitions;
 pub mod duration;
 pub mod exec;
@@ -26,6 +27,7 @@ pub mod status;
 pub mod threshold;
 pub mod timeout;
 
+pub use deadline::Deadline;
 pub use output::{Check, Item};
 pub use perfdata::{Perfdata, Uom};
 pub use range::Range;

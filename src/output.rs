@@ -72,6 +72,10 @@ pub struct Check {
     pub notes: Vec<String>,
     /// A state the check has whatever its items say (a run that failed as a whole).
     pub fixed_state: Option<State>,
+    /// Set by [`Check::empty_ok`]: what an empty result means when it is fine.
+    /// Without it, a check with no items is UNKNOWN: nothing was checked.
+    #[serde(skip)]
+    pub empty_ok: Option<String>,
 }
 
 impl Check {
@@ -113,7 +117,24 @@ impl Check {
         self
     }
 
+    /// Says that a result with no items is OK here, and what it means
+    /// ("no session in progress"). Without this call an empty check is UNKNOWN,
+    /// so a parser that recognised nothing can never pass for a healthy host.
+    pub fn empty_ok(&mut self, text: impl Into<String>) -> &mut Self {
+        self.empty_ok = Some(text.into());
+        self
+    }
+
+    fn nothing_checked(&self) -> bool {
+        self.items.is_empty() && self.fixed_state.is_none() && self.empty_ok.is_none()
+    }
+
+    /// The state of the whole check: the worst item's, or the fixed state if
+    /// worse; UNKNOWN when nothing was checked (see [`Check::empty_ok`]).
     pub fn state(&self) -> State {
+        if self.nothing_checked() {
+            return State::Unknown;
+        }
         let items = State::worst_of(self.items.iter().map(Item::effective_state));
         self.fixed_state.map_or(items, |fixed| fixed.worst(items))
     }
@@ -121,7 +142,18 @@ impl Check {
     /// The one-line summary: the OK text, or the worst items' texts.
     pub fn summary(&self) -> String {
         let state = self.state();
+        if self.nothing_checked() {
+            return self
+                .problem_summary
+                .clone()
+                .unwrap_or_else(|| "nothing was checked".to_string());
+        }
         if state == State::Ok {
+            if self.items.is_empty() {
+                if let Some(text) = &self.empty_ok {
+                    return self.ok_summary.clone().unwrap_or_else(|| text.clone());
+                }
+            }
             return self.ok_summary.clone().unwrap_or_else(|| {
                 format!("{} checked, all OK", plural(self.items.len(), "item"))
             });
@@ -305,6 +337,22 @@ mod tests {
         assert_eq!(
             check.render_text("S", 0).lines().next().unwrap(),
             "S OK - fine"
+        );
+    }
+
+    #[test]
+    fn an_empty_check_is_unknown_unless_the_plugin_says_what_empty_means() {
+        let mut check = Check::new();
+        assert_eq!(check.state(), State::Unknown);
+        assert_eq!(
+            check.render_text("S", 0).lines().next().unwrap(),
+            "S UNKNOWN - nothing was checked"
+        );
+        check.empty_ok("no call in progress");
+        assert_eq!(check.state(), State::Ok);
+        assert_eq!(
+            check.render_text("S", 0).lines().next().unwrap(),
+            "S OK - no call in progress"
         );
     }
 

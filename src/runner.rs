@@ -102,6 +102,7 @@ fn test_hooks(service: &'static str) {
 
 /// Runs plugin `P` as the process's `main`; never returns.
 pub fn run<P: Plugin>() -> ! {
+    crate::deadline::process_start();
     install_panic_hook(P::SERVICE);
     test_hooks(P::SERVICE);
     if let Some(scheduler) = std::env::var_os(crate::definitions::PRINT_DEFINITION_ENV) {
@@ -113,6 +114,7 @@ pub fn run<P: Plugin>() -> ! {
     };
     let common = args.common().clone();
     start_watchdog(P::SERVICE, common.timeout);
+    crate::deadline::arm(&common.timeout);
     let check = args
         .check()
         .unwrap_or_else(|failure| Check::failed(failure.state, failure.message));

@@ -1,5 +1,6 @@
 //! Warning and critical ranges for one metric, and how they judge a value.
 
+use crate::perfdata::{Perfdata, Uom};
 use crate::range::Range;
 use crate::status::State;
 use std::fmt;
@@ -27,12 +28,37 @@ impl Thresholds {
         }
     }
 
+    /// Judges `value` and makes its perfdata from the same ranges, so that the
+    /// thresholds a scheduler graphs are always the ones that judged.
+    pub fn judge(&self, label: impl Into<String>, value: f64, uom: Uom) -> Judged {
+        Judged {
+            state: self.evaluate(value),
+            perfdata: Perfdata::new(label, value, uom).thresholds(self),
+        }
+    }
+
     /// Keeps the ranges given on the command line, and fills the ones left unset from `defaults`.
     pub fn or(self, defaults: Thresholds) -> Thresholds {
         Thresholds {
             warning: self.warning.or(defaults.warning),
             critical: self.critical.or(defaults.critical),
         }
+    }
+}
+
+/// A value judged by [`Thresholds::judge`]: its state and its perfdata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    /// The state the ranges give the value.
+    pub state: State,
+    /// The value's perfdata, carrying the same ranges.
+    pub perfdata: Perfdata,
+}
+
+impl Judged {
+    /// An item with this state and `text`, carrying the perfdata.
+    pub fn item(self, text: impl Into<String>) -> crate::output::Item {
+        crate::output::Item::new(self.state, text).perf(self.perfdata)
     }
 }
 
@@ -97,6 +123,16 @@ mod tests {
         let odd = t(Some("~:5"), Some("@0:100"));
         assert_eq!(odd.evaluate(50.0), State::Critical);
         assert_eq!(t(None, None).evaluate(1e9), State::Ok);
+    }
+
+    #[test]
+    fn judging_and_publishing_use_the_same_ranges() {
+        let j = t(Some("10"), Some("20")).judge("calls", 15.0, Uom::None);
+        assert_eq!(j.state, State::Warning);
+        assert_eq!(j.perfdata.to_string(), "calls=15;10;20");
+        let item = j.item("15 calls");
+        assert_eq!(item.state, State::Warning);
+        assert_eq!(item.perfdata.len(), 1);
     }
 
     #[test]

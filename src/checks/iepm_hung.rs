@@ -153,6 +153,8 @@ pub fn evaluate(
     let (matched, hung) = find_hung(rules, procs, filter, own_pid, now);
     let state = thresholds.evaluate(hung.len() as f64);
     let mut check = Check::new();
+    // What is judged is the count of hung processes: none found is a result.
+    check.empty_ok("no hung processes");
     let mut summary = format!(
         "{} over their limit:",
         processes(hung.len(), "hung process")
