@@ -121,7 +121,7 @@ impl Plugin for Args {
             self_counted: u64::from(self.url.is_some()),
         };
         // Answer before the watchdog does, so a hung HTTP server is CRITICAL, not a timeout.
-        let budget = self.common.timeout.duration().mul_f64(0.9);
+        let budget = opscheck::deadline::current().remaining();
         kamailio_stats::check(
             &source,
             &self.state,

@@ -276,7 +276,7 @@ impl Plugin for Args {
             tls_ca_file: self.tls_ca_file.clone(),
             tls_cert_key_file: self.tls_cert_key_file.clone(),
             tls_insecure: self.tls_insecure,
-            timeout: self.common.timeout.duration(),
+            timeout: opscheck::deadline::current().remaining(),
         })?;
         let mut check = mongo_rs::evaluate(&fetched.status, fetched.config.as_ref(), &options)?;
         if let Some(error) = fetched.config_error {

@@ -1,14 +1,13 @@
 //! check_pg_repl: PostgreSQL streaming replication (primary, standby, or a whole cluster).
 use clap::Parser;
-use opscheck::checks::pg_repl::client::{self, ConnectOptions, SslMode};
-use opscheck::checks::pg_repl::{self, Options, Role};
+use opscheck::checks::pg_repl::client::{self, SslMode};
+use opscheck::checks::pg_repl::{self, settings, Options, Role};
 use opscheck::cli::CommonArgs;
 use opscheck::definitions::Hints;
 use opscheck::range::Range;
 use opscheck::threshold::Thresholds;
 use opscheck::{CheckResult, Failure, Plugin, State};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 /// Checks PostgreSQL streaming replication (PostgreSQL 10 or later).
 ///
@@ -144,26 +143,6 @@ struct Args {
     common: CommonArgs,
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// The effective user's name and home directory, from the password database.
-fn os_user() -> (Option<String>, Option<PathBuf>) {
-    // SAFETY: getpwuid returns a pointer into static storage or NULL; the strings
-    // are copied out at once, before any other call could reuse that storage.
-    unsafe {
-        let pw = libc::getpwuid(libc::geteuid());
-        if pw.is_null() {
-            return (None, None);
-        }
-        let text = |p: *const libc::c_char| {
-            (!p.is_null()).then(|| std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
-        };
-        (text((*pw).pw_name), text((*pw).pw_dir).map(PathBuf::from))
-    }
-}
-
 impl Plugin for Args {
     const SERVICE: &'static str = "PG_REPL";
 
@@ -189,66 +168,26 @@ impl Plugin for Args {
     }
 
     fn check(&self) -> CheckResult {
-        let started = Instant::now();
-        let port = match (self.port, env("PGPORT")) {
-            (Some(p), _) => p,
-            (None, Some(p)) => p
-                .parse()
-                .map_err(|_| Failure::unknown(format!("PGPORT '{p}' is not a port number")))?,
-            (None, None) => 5432,
+        let given = settings::Given {
+            host: self.host.clone(),
+            port: self.port,
+            user: self.user.clone(),
+            dbname: self.dbname.clone(),
+            sslmode: self.sslmode,
+            sslrootcert: self.sslrootcert.clone(),
         };
-        let host_list = self
-            .host
-            .clone()
-            .or_else(|| env("PGHOST"))
-            .unwrap_or_else(|| "localhost".to_string());
-        let hosts = pg_repl::parse_hosts(&host_list, port).map_err(Failure::unknown)?;
+        // The core's deadline: a host that does not answer is then reported
+        // CRITICAL by name rather than as a plugin timeout.
+        let (hosts, connect) = settings::resolve(
+            &given,
+            &settings::Environment::process(),
+            opscheck::deadline::current().at(),
+        )?;
         if hosts.len() > 1 && self.role.is_some() {
             return Err(Failure::unknown(
                 "--role applies to a single host; with several hosts the check finds the primary itself",
             ));
         }
-        let sslmode = match (self.sslmode, env("PGSSLMODE")) {
-            (Some(m), _) => m,
-            (None, Some(m)) => m
-                .parse()
-                .map_err(|e| Failure::unknown(format!("PGSSLMODE: {e}")))?,
-            (None, None) => SslMode::Prefer,
-        };
-        let (os_name, os_home) = os_user();
-        let home = env("HOME").map(PathBuf::from).or(os_home);
-        let user = self
-            .user
-            .clone()
-            .or_else(|| env("PGUSER"))
-            .or(os_name)
-            .ok_or_else(|| Failure::unknown("no user name: give -U or set PGUSER"))?;
-        let sslrootcert = self
-            .sslrootcert
-            .clone()
-            .or_else(|| env("PGSSLROOTCERT").map(PathBuf::from))
-            .or_else(|| {
-                let default = home.as_ref()?.join(".postgresql/root.crt");
-                default.exists().then_some(default)
-            });
-        // Leave the watchdog a moment to spare: a host that does not answer is
-        // then reported CRITICAL by name rather than as a plugin timeout.
-        let timeout = self.common.timeout.duration();
-        let spare = (timeout / 5).min(Duration::from_millis(500));
-        let connect = ConnectOptions {
-            user,
-            dbname: self
-                .dbname
-                .clone()
-                .or_else(|| env("PGDATABASE"))
-                .unwrap_or_else(|| "postgres".to_string()),
-            // Empty counts as unset, as in libpq (the password file is read then).
-            password: env("PGPASSWORD"),
-            passfile: pg_repl::pgpass::default_path(env("PGPASSFILE").as_deref(), home.as_deref()),
-            sslmode,
-            sslrootcert,
-            deadline: started + timeout - spare,
-        };
         let options = Options {
             role: self.role,
             min_standbys: self.min_standbys,

@@ -4,7 +4,6 @@ use opscheck::checks::sip_options::{self, Agent, Expect, Transport, DEFAULT_PORT
 use opscheck::cli::{CommonArgs, ThresholdArgs};
 use opscheck::{CheckResult, Failure, Plugin, Range, Thresholds};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 /// Sends a SIP OPTIONS request and waits for a final response.
 ///
@@ -82,9 +81,7 @@ impl Plugin for Args {
 
     fn check(&self) -> CheckResult {
         let rtt = Thresholds::new(self.warning_rtt.clone(), self.critical_rtt.clone());
-        let timeout = self.common.timeout.seconds;
-        let budget = (timeout - 1.0).max(timeout * 0.9);
-        let deadline = Instant::now() + Duration::from_secs_f64(budget);
+        let deadline = opscheck::deadline::current().at();
         if let Some(path) = &self.agents {
             let text = opscheck::input::read_input(path, 4 * 1024 * 1024)?;
             let agents = sip_options::parse_agents(&text)

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod deadline;
 pub mod definitions;
 pub mod duration;
+pub mod env;
 pub mod exec;
 pub mod input;
 pub mod output;

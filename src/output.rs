@@ -268,12 +268,29 @@ fn render_item(item: &Item, depth: usize, verbosity: u8, out: &mut String) {
     }
 }
 
-/// Text as one output line: no `|` (it starts perfdata) and no line breaks.
+/// Text as one output line: no `|` (it starts perfdata), no line breaks, and
+/// no control characters from the input (a NUL or an ESC copied from a vendor
+/// tool's output would end or repaint a line in a scheduler's web page): they
+/// are escaped as `\xNN`.
 pub fn one_line(text: &str) -> String {
-    text.replace('|', "¦")
-        .replace(['\r', '\n'], " ")
-        .trim_end()
-        .to_string()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' => out.push('¦'),
+            '\r' | '\n' | '\t' => out.push(' '),
+            c if c.is_control() => {
+                let code = c as u32;
+                if code <= 0xff {
+                    out.push_str(&format!("\\x{code:02x}"));
+                } else {
+                    out.push_str(&format!("\\u{{{code:x}}}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
 }
 
 /// "1 item", "3 items".
@@ -354,6 +371,15 @@ mod tests {
             check.render_text("S", 0).lines().next().unwrap(),
             "S OK - no call in progress"
         );
+    }
+
+    #[test]
+    fn control_characters_from_the_input_are_escaped() {
+        assert_eq!(one_line("a\0b\x1b[31mc\u{85}d\te|f\r\n"), "a\\x00b\\x1b[31mc\\x85d e¦f");
+        let mut check = Check::new();
+        check.item(Item::new(State::Critical, "peer \x07bell"));
+        let text = check.render_text("S", 0);
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
     }
 
     #[test]

@@ -1,6 +1,14 @@
 //! State kept between runs (counter samples, log offsets): one JSON file per
 //! plugin and instance key, locked against concurrent runs, written atomically
 //! (temp file + rename) with mode 0600. A corrupt file is reset with a note.
+//!
+//! Each file carries the version of the sample's shape
+//! (`{"version": N, "data": …}`): a plugin whose sample changes shape raises
+//! its [`StateFile::version`], and the old files start afresh with one quiet
+//! note instead of a "corrupt, reset" on every host. Fields the current
+//! version does not know (a file written by a newer release) are ignored. A
+//! save killed half-way leaves its temp file, removed by the next run that
+//! holds the same lock.
 
 use crate::runner::Failure;
 use crate::timeout::set_activity;
@@ -54,12 +62,40 @@ pub enum Loaded<T> {
     Found(T),
     /// The file could not be read as state; the text says why. It will be overwritten.
     Corrupt(String),
+    /// The file holds a sample of another shape (another version of the plugin):
+    /// the run starts afresh; the text is a quiet note saying so.
+    Outdated(String),
+}
+
+impl<T> Loaded<T> {
+    /// The sample when there is one, and the note to add when the file was reset.
+    pub fn into_parts(self) -> (Option<T>, Option<String>) {
+        match self {
+            Loaded::Missing => (None, None),
+            Loaded::Found(value) => (Some(value), None),
+            Loaded::Corrupt(note) | Loaded::Outdated(note) => (None, Some(note)),
+        }
+    }
+}
+
+/// The shape of a sample, as saved: see the module's documentation.
+#[derive(Serialize)]
+struct Envelope<'a, T> {
+    version: u32,
+    data: &'a T,
+}
+
+#[derive(serde::Deserialize)]
+struct RawEnvelope {
+    version: u32,
+    data: serde_json::Value,
 }
 
 /// An open, locked state file. The lock is released when this is dropped.
 #[derive(Debug)]
 pub struct StateFile {
     path: PathBuf,
+    version: u32,
     _lock: File,
 }
 
@@ -92,7 +128,45 @@ impl StateFile {
         set_activity(format!("waiting for the lock on {}", lock_path.display()));
         lock.lock()
             .map_err(|e| Failure::unknown(format!("cannot lock {}: {e}", lock_path.display())))?;
-        Ok(StateFile { path, _lock: lock })
+        let state = StateFile {
+            path,
+            version: 1,
+            _lock: lock,
+        };
+        state.remove_stale_temp_files();
+        Ok(state)
+    }
+
+    /// Sets the version of the sample's shape (default 1). Raise it when the
+    /// saved type changes in a way old files cannot be read as.
+    pub fn version(mut self, version: u32) -> StateFile {
+        self.version = version;
+        self
+    }
+
+    /// The prefix of this file's temp files: its own name, so that the holder
+    /// of its lock knows every such file is a leftover of a killed save.
+    fn temp_prefix(&self) -> String {
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        format!(".{name}.tmp-")
+    }
+
+    fn remove_stale_temp_files(&self) {
+        let (Some(dir), prefix) = (self.path.parent(), self.temp_prefix()) else {
+            return;
+        };
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -103,13 +177,34 @@ impl StateFile {
         match fs::read(&self.path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Loaded::Missing,
             Err(e) => Loaded::Corrupt(format!("cannot read {}: {e}", self.path.display())),
-            Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(bytes) => self.decode(&bytes),
+        }
+    }
+
+    fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Loaded<T> {
+        let corrupt = |e: &dyn std::fmt::Display| {
+            Loaded::Corrupt(format!(
+                "state file {} was unreadable ({e}) and has been reset",
+                self.path.display()
+            ))
+        };
+        match serde_json::from_slice::<RawEnvelope>(bytes) {
+            Ok(envelope) if envelope.version == self.version => {
+                match serde_json::from_value(envelope.data) {
+                    Ok(value) => Loaded::Found(value),
+                    Err(e) => corrupt(&e),
+                }
+            }
+            Ok(envelope) => Loaded::Outdated(format!(
+                "the saved sample is of another version ({} here, {} in the file): started afresh",
+                self.version, envelope.version
+            )),
+            // A file from before versioned state: the bare sample, read as version 1.
+            Err(_) if self.version == 1 => match serde_json::from_slice(bytes) {
                 Ok(value) => Loaded::Found(value),
-                Err(e) => Loaded::Corrupt(format!(
-                    "state file {} was unreadable ({e}) and has been reset",
-                    self.path.display()
-                )),
+                Err(e) => corrupt(&e),
             },
+            Err(e) => corrupt(&e),
         }
     }
 
@@ -122,11 +217,16 @@ impl StateFile {
                 self.path.display()
             ))
         };
+        let prefix = self.temp_prefix();
         let mut temp = tempfile::Builder::new()
-            .prefix(".state-")
+            .prefix(&prefix)
             .tempfile_in(dir)
             .map_err(|e| fail(&e))?;
-        let bytes = serde_json::to_vec(value).map_err(|e| fail(&e))?;
+        let envelope = Envelope {
+            version: self.version,
+            data: value,
+        };
+        let bytes = serde_json::to_vec(&envelope).map_err(|e| fail(&e))?;
         temp.write_all(&bytes).map_err(|e| fail(&e))?;
         temp.as_file().sync_all().map_err(|e| fail(&e))?;
         // tempfile creates the file with mode 0600 already.
@@ -205,6 +305,61 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn versions_unknown_fields_and_files_from_before_versioning() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateFile::open(dir.path(), "check_x", "v").unwrap();
+        // A bare sample written before state files had a version reads as version 1.
+        fs::write(state.path(), br#"{"counter":3}"#).unwrap();
+        assert!(matches!(
+            state.load::<Sample>(),
+            Loaded::Found(Sample { counter: 3 })
+        ));
+        // A newer release's extra fields are ignored.
+        fs::write(
+            state.path(),
+            br#"{"version":1,"data":{"counter":4,"rate":1.5},"x":1}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            state.load::<Sample>(),
+            Loaded::Found(Sample { counter: 4 })
+        ));
+        // Another shape: one quiet note, not "unreadable".
+        let state = state.version(2);
+        match state.load::<Sample>() {
+            Loaded::Outdated(note) => assert!(note.contains("another version"), "{note}"),
+            other => panic!("{other:?}"),
+        }
+        state.save(&Sample { counter: 5 }).unwrap();
+        let text = fs::read_to_string(state.path()).unwrap();
+        assert_eq!(text, r#"{"version":2,"data":{"counter":5}}"#);
+        assert!(matches!(
+            state.load::<Sample>(),
+            Loaded::Found(Sample { counter: 5 })
+        ));
+    }
+
+    #[test]
+    fn a_killed_save_leaves_a_temp_file_that_the_next_run_removes() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateFile::open(dir.path(), "check_x", "t").unwrap();
+        state.save(&Sample { counter: 1 }).unwrap();
+        let leftover = dir.path().join(format!("{}abc123", state.temp_prefix()));
+        fs::write(&leftover, b"{\"version\":1,\"da").unwrap();
+        // Another key's temp file is not ours to remove.
+        let other = dir.path().join(".check_x_u.json.tmp-zzz");
+        fs::write(&other, b"").unwrap();
+        drop(state);
+        let state = StateFile::open(dir.path(), "check_x", "t").unwrap();
+        assert!(!leftover.exists());
+        assert!(other.exists());
+        assert!(matches!(
+            state.load::<Sample>(),
+            Loaded::Found(Sample { counter: 1 })
+        ));
     }
 
     #[test]

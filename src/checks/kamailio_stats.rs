@@ -553,11 +553,7 @@ pub fn check(
         taken_ms: now_ms(),
         stats,
     };
-    let (previous, note) = match file.load::<Sample>() {
-        crate::state::Loaded::Found(sample) => (Some(sample), None),
-        crate::state::Loaded::Missing => (None, None),
-        crate::state::Loaded::Corrupt(note) => (None, Some(note)),
-    };
+    let (previous, note) = file.load::<Sample>().into_parts();
     let mut result = evaluate(previous.as_ref(), &current, options);
     if let Some(note) = note {
         result.note(note);

@@ -38,7 +38,8 @@ pub struct Connection {
     pub tls_ca_file: Option<PathBuf>,
     pub tls_cert_key_file: Option<PathBuf>,
     pub tls_insecure: bool,
-    /// The whole time the plugin may take (`-t`).
+    /// The time server selection, connecting and the commands may take: what
+    /// the core's deadline leaves ([`crate::deadline`]).
     pub timeout: Duration,
 }
 
@@ -51,13 +52,6 @@ pub struct Fetched {
     pub config: Option<Value>,
     /// Why it could not (the check goes on without configured delays).
     pub config_error: Option<String>,
-}
-
-/// The part of `-t` given to server selection and connecting: the rest is kept
-/// for the commands and the output, so a dead server is CRITICAL, not a timeout.
-pub fn connect_budget(total: Duration) -> Duration {
-    let margin = (total.mul_f64(0.3)).min(Duration::from_secs(2));
-    total.saturating_sub(margin).max(Duration::from_millis(100))
 }
 
 /// Connects, runs replSetGetStatus and replSetGetConfig on the admin database.
@@ -91,7 +85,7 @@ async fn fetch_async(connection: &Connection) -> Result<Fetched, Failure> {
             }
         })?;
     apply(connection, &mut options)?;
-    let budget = connect_budget(connection.timeout);
+    let budget = connection.timeout;
     let hosts: Vec<String> = options.hosts.iter().map(|h| h.to_string()).collect();
     let hosts = hosts.join(",");
     // Any member will do: the status is each member's view of the whole set.
@@ -128,7 +122,7 @@ async fn fetch_async(connection: &Connection) -> Result<Fetched, Failure> {
             None,
             Some(format!(
                 "no answer within {} s",
-                crate::range::format_number(budget.as_secs_f64())
+                crate::duration::seconds(budget)
             )),
         ),
     };
@@ -145,7 +139,7 @@ fn to_json(document: Document) -> Value {
 
 /// Adds the options given apart from the URI, the timeouts and direct connection.
 fn apply(connection: &Connection, options: &mut ClientOptions) -> Result<(), Failure> {
-    let budget = connect_budget(connection.timeout);
+    let budget = connection.timeout;
     options.server_selection_timeout = Some(budget);
     options.connect_timeout = Some(budget);
     options
@@ -213,7 +207,7 @@ fn apply(connection: &Connection, options: &mut ClientOptions) -> Result<(), Fai
 fn located(hosts: &str, budget: Duration, error: &Error) -> String {
     match &*error.kind {
         ErrorKind::ServerSelection { message, .. } if server_errors(message).is_empty() => {
-            let within = crate::range::format_number(budget.as_secs_f64());
+            let within = crate::duration::seconds(budget);
             match set_name(message) {
                 // No server left in the topology: they answered, but the driver
                 // dropped them for another set name (or none: not a set member).
@@ -291,22 +285,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_connect_budget_leaves_room_within_the_timeout() {
-        assert_eq!(
-            connect_budget(Duration::from_secs(10)),
-            Duration::from_secs(8)
-        );
-        assert_eq!(
-            connect_budget(Duration::from_secs(1)),
-            Duration::from_millis(700)
-        );
-        assert_eq!(
-            connect_budget(Duration::from_secs(60)),
-            Duration::from_secs(58)
-        );
-    }
-
-    #[test]
     fn server_selection_errors_are_shortened_to_their_reasons() {
         let message = "Server selection timeout: No available servers. Topology: { Type: Single, \
             Servers: [ { Address: 127.0.0.1:1, Type: Unknown, Error: Kind: I/O error: Connection \
@@ -344,7 +322,7 @@ mod tests {
         assert_eq!(single.direct_connection, Some(true));
         assert_eq!(
             single.server_selection_timeout,
-            Some(Duration::from_secs(8))
+            Some(Duration::from_secs(10))
         );
         assert_eq!(single.app_name.as_deref(), Some("check_mongo_rs"));
         assert_eq!(run("mongodb://a:1,b:2/").direct_connection, None);

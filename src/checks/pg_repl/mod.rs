@@ -26,6 +26,7 @@ pub mod pgpass;
 
 #[cfg(feature = "postgres")]
 pub mod client;
+pub mod settings;
 
 use crate::duration::human;
 use crate::output::{plural, Check, Item};
