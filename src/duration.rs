@@ -5,6 +5,11 @@ pub fn seconds(duration: std::time::Duration) -> String {
     crate::range::format_number((duration.as_secs_f64() * 10.0).round() / 10.0)
 }
 
+/// Seconds to the millisecond, for traces: `0.004`, `1.250`.
+pub fn millis(duration: std::time::Duration) -> String {
+    format!("{:.3}", duration.as_secs_f64())
+}
+
 /// Formats whole seconds with the two largest units; negative values get a minus sign.
 pub fn human(seconds: f64) -> String {
     if !seconds.is_finite() {

@@ -72,6 +72,9 @@ pub struct Check {
     pub notes: Vec<String>,
     /// A state the check has whatever its items say (a run that failed as a whole).
     pub fixed_state: Option<State>,
+    /// The `-vvv` trace: the steps the plugin took, with their times.
+    #[serde(skip)]
+    pub trace: Vec<String>,
     /// Set by [`Check::empty_ok`]: what an empty result means when it is fine.
     /// Without it, a check with no items is UNKNOWN: nothing was checked.
     #[serde(skip)]
@@ -123,6 +126,45 @@ impl Check {
     pub fn empty_ok(&mut self, text: impl Into<String>) -> &mut Self {
         self.empty_ok = Some(text.into());
         self
+    }
+
+    /// Adds a line to the `-vvv` trace (the runner adds the recorded steps).
+    pub fn trace(&mut self, line: impl Into<String>) -> &mut Self {
+        self.trace.push(line.into());
+        self
+    }
+
+    /// Perfdata labels are how graphs find their series: two metrics under one
+    /// label (a name given twice, or `x=y` and `x'y`, equal once cleaned)
+    /// would mix them. Such a result is refused: UNKNOWN, naming the label.
+    pub fn refuse_duplicate_labels(&mut self) {
+        let mut seen = std::collections::HashSet::new();
+        let duplicate = self
+            .all_perfdata()
+            .into_iter()
+            .map(|p| p.label.clone())
+            .find(|label| !seen.insert(label.clone()));
+        let Some(label) = duplicate else {
+            return;
+        };
+        let message = format!(
+            "two metrics share the perfdata label '{label}' (names that differ only in \
+             characters a label cannot hold, or a name given twice): rename one"
+        );
+        // No perfdata at all rather than two series mixed under one label.
+        fn strip(item: &mut Item) {
+            item.perfdata.clear();
+            item.children.iter_mut().for_each(strip);
+        }
+        self.perfdata.clear();
+        self.items.iter_mut().for_each(strip);
+        if matches!(self.state(), State::Critical | State::Warning) {
+            // Refusing the labels never hides a page.
+            self.notes.push(message);
+        } else {
+            self.fixed_state = Some(State::Unknown);
+            self.problem_summary = Some(message);
+        }
     }
 
     fn nothing_checked(&self) -> bool {
@@ -218,6 +260,11 @@ impl Check {
         }
         for note in &self.notes {
             out.push_str(&format!("Note: {}\n", one_line(note)));
+        }
+        if verbosity >= 3 {
+            for line in &self.trace {
+                out.push_str(&format!("Trace: {}\n", one_line(line)));
+            }
         }
         out
     }
@@ -375,11 +422,48 @@ mod tests {
 
     #[test]
     fn control_characters_from_the_input_are_escaped() {
-        assert_eq!(one_line("a\0b\x1b[31mc\u{85}d\te|f\r\n"), "a\\x00b\\x1b[31mc\\x85d e¦f");
+        assert_eq!(
+            one_line("a\0b\x1b[31mc\u{85}d\te|f\r\n"),
+            "a\\x00b\\x1b[31mc\\x85d e¦f"
+        );
         let mut check = Check::new();
         check.item(Item::new(State::Critical, "peer \x07bell"));
         let text = check.render_text("S", 0);
-        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn labels_equal_once_cleaned_are_refused() {
+        let mut check = Check::new();
+        check
+            .item(Item::new(State::Ok, "a").perf(Perfdata::new("x=y", 1.0, Uom::None)))
+            .item(Item::new(State::Ok, "b").perf(Perfdata::new("x'y", 2.0, Uom::None)));
+        check.refuse_duplicate_labels();
+        assert_eq!(check.state(), State::Unknown);
+        assert!(check.summary().contains("'x_y'"), "{}", check.summary());
+        // A critical result stays critical: refusing the labels never hides a page.
+        let mut critical = Check::new();
+        critical
+            .item(Item::new(State::Critical, "a").perf(Perfdata::new("n", 1.0, Uom::None)))
+            .perf(Perfdata::new("n", 1.0, Uom::None));
+        critical.refuse_duplicate_labels();
+        assert_eq!(critical.state(), State::Critical);
+        assert_eq!(critical.summary(), "a");
+        assert!(critical.all_perfdata().is_empty());
+        assert!(critical.notes[0].contains("'n'"));
+    }
+
+    #[test]
+    fn the_trace_shows_at_vvv_only() {
+        let mut check = sample();
+        check.trace("0.001 s reading x");
+        assert!(!check.render_text("S", 2).contains("Trace:"));
+        assert!(check
+            .render_text("S", 3)
+            .contains("Trace: 0.001 s reading x\n"));
     }
 
     #[test]

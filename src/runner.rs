@@ -108,6 +108,12 @@ pub fn run<P: Plugin>() -> ! {
     if let Some(scheduler) = std::env::var_os(crate::definitions::PRINT_DEFINITION_ENV) {
         crate::definitions::print_and_exit(P::SERVICE, &P::command(), &P::DEFINITION, &scheduler);
     }
+    if let Some(message) = empty_value(std::env::args_os().skip(1)) {
+        emit(
+            &format!("{} UNKNOWN - {}\n", P::SERVICE, one_line(&message)),
+            State::Unknown.exit_code(),
+        );
+    }
     let args = match P::try_parse() {
         Ok(args) => args,
         Err(error) => usage_exit(P::SERVICE, error),
@@ -115,14 +121,50 @@ pub fn run<P: Plugin>() -> ! {
     let common = args.common().clone();
     start_watchdog(P::SERVICE, common.timeout);
     crate::deadline::arm(&common.timeout);
-    let check = args
+    let mut check = args
         .check()
         .unwrap_or_else(|failure| Check::failed(failure.state, failure.message));
+    check.refuse_duplicate_labels();
+    if common.verbose >= 3 {
+        let end = crate::deadline::process_start().elapsed();
+        for (at, step) in crate::timeout::trace() {
+            check.trace(format!("{} s {step}", crate::duration::millis(at)));
+        }
+        check.trace(format!("{} s done", crate::duration::millis(end)));
+    }
     let text = match common.output_format {
         OutputFormat::Nagios => check.render_text(P::SERVICE, common.verbose),
         OutputFormat::Json => check.render_json(P::SERVICE),
     };
     emit(&text, check.state().exit_code())
+}
+
+/// An empty argument is never what the operator meant (`-H ''` from an unset
+/// scheduler variable would check "no host" and call it fine): a usage error
+/// naming the option it was given to.
+fn empty_value(args: impl Iterator<Item = std::ffi::OsString>) -> Option<String> {
+    let mut previous: Option<String> = None;
+    for arg in args {
+        let text = arg.to_string_lossy().into_owned();
+        if text == "--" {
+            return None;
+        }
+        if text.is_empty() {
+            return Some(match previous {
+                Some(option) if option.starts_with('-') => {
+                    format!("empty value for {option}: give a value or leave the option out")
+                }
+                _ => "an empty argument: give a value or leave it out".to_string(),
+            });
+        }
+        if let Some((option, "")) = text.split_once('=').filter(|(o, _)| o.starts_with("--")) {
+            return Some(format!(
+                "empty value for {option}: give a value or leave the option out"
+            ));
+        }
+        previous = Some(text);
+    }
+    None
 }
 
 fn usage_exit(service: &str, error: clap::Error) -> ! {
@@ -166,4 +208,31 @@ fn install_panic_hook(service: &'static str) {
         );
         emit(&text, State::Unknown.exit_code());
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::empty_value;
+
+    fn check(args: &[&str]) -> Option<String> {
+        empty_value(args.iter().map(std::ffi::OsString::from))
+    }
+
+    #[test]
+    fn empty_values_are_refused_and_named() {
+        assert_eq!(check(&["-H", "db1", "-t", "5"]), None);
+        assert_eq!(
+            check(&["-H", ""]).unwrap(),
+            "empty value for -H: give a value or leave the option out"
+        );
+        assert_eq!(
+            check(&["--daemon="]).unwrap(),
+            "empty value for --daemon: give a value or leave the option out"
+        );
+        assert!(check(&[""]).unwrap().contains("an empty argument"));
+        // After `--`, arguments are not options.
+        assert_eq!(check(&["--", ""]), None);
+        // A value that contains '=' is not an empty one.
+        assert_eq!(check(&["--critical-rate", "core:x=@0"]), None);
+    }
 }

@@ -66,6 +66,8 @@ struct Shared {
     emitted: bool,
     activity: String,
     child_groups: Vec<i32>,
+    /// Every activity with the time it began, for the `-vvv` trace.
+    trace: Vec<(Duration, String)>,
 }
 
 fn shared() -> &'static Mutex<Shared> {
@@ -75,6 +77,7 @@ fn shared() -> &'static Mutex<Shared> {
             emitted: false,
             activity: "starting".to_string(),
             child_groups: Vec::new(),
+            trace: Vec::new(),
         })
     })
 }
@@ -86,9 +89,26 @@ fn lock() -> std::sync::MutexGuard<'static, Shared> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Says what the plugin is doing now; a timeout message names it.
+/// At most this many steps are kept for the trace (a plugin asking 1000 hosts
+/// keeps the first ones; the trace is for people).
+const TRACE_LIMIT: usize = 200;
+
+/// Says what the plugin is doing now; a timeout message names it, and `-vvv`
+/// lists every step with the time it began.
 pub fn set_activity(activity: impl Into<String>) {
-    lock().activity = activity.into();
+    let activity = activity.into();
+    let at = crate::deadline::process_start().elapsed();
+    let mut shared = lock();
+    if shared.trace.len() < TRACE_LIMIT {
+        shared.trace.push((at, activity.clone()));
+    }
+    shared.activity = activity;
+}
+
+/// The steps recorded by [`set_activity`] so far: when each began (from the
+/// process start) and what it was.
+pub fn trace() -> Vec<(Duration, String)> {
+    lock().trace.clone()
 }
 
 /// Registers a child's process group, to be killed if the timeout fires.

@@ -26,6 +26,7 @@ pub mod pgpass;
 
 #[cfg(feature = "postgres")]
 pub mod client;
+#[cfg(feature = "postgres")]
 pub mod settings;
 
 use crate::duration::human;
