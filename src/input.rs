@@ -89,3 +89,13 @@ pub fn read_input(path: &Path, limit: usize) -> Result<String, Failure> {
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
+
+/// Whether `text` can be a name an operator wrote in a config or a vendor tool
+/// printed (a daemon, a server, a peer): printable, with no U+FFFD (invalid
+/// UTF-8 read lossily). Binary garbage must never be read as names to look for.
+pub fn is_printable_name(text: &str) -> bool {
+    !text.is_empty()
+        && !text
+            .chars()
+            .any(|c| c.is_control() || c == char::REPLACEMENT_CHARACTER)
+}

@@ -340,6 +340,16 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
+/// At most `max` characters of `text`, with `…` when cut (a command line, a
+/// value quoted from the input).
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max).collect::<String>())
+    }
+}
+
 /// "1 item", "3 items".
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {

@@ -545,3 +545,23 @@ fn port_zero_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("MONGO_RS UNKNOWN - "));
 }
+
+/// The CA file is the plugin's own configuration: unreadable is UNKNOWN naming
+/// it, before any connection (no CRITICAL "cannot connect" for a typo).
+#[test]
+fn an_unreadable_tls_ca_file_is_unknown_not_a_connection_failure() {
+    let port = free_port();
+    let out = run(&[
+        "-H",
+        &format!("127.0.0.1:{port}"),
+        "--tls-ca-file",
+        "/nonexistent/ca.pem",
+        "-t",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    assert_eq!(
+        first_line(&out),
+        "MONGO_RS UNKNOWN - cannot read the TLS CA file /nonexistent/ca.pem: No such file or directory (os error 2)"
+    );
+}

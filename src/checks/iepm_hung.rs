@@ -7,7 +7,7 @@
 use crate::checks::iepm_servers::strip_comment;
 use crate::checks::proc_match::Filter;
 use crate::duration::human;
-use crate::output::{plural, Check, Item};
+use crate::output::{plural, shorten, Check, Item};
 use crate::perfdata::{Perfdata, Uom};
 use crate::procs::{self, ProcessInfo};
 use crate::runner::{CheckResult, Failure};
@@ -52,6 +52,9 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, String> {
         let pattern = pattern.trim();
         if pattern.is_empty() {
             return Err(bad("has no pattern"));
+        }
+        if !crate::input::is_printable_name(pattern) {
+            return Err(bad("is not text (a binary or damaged file?)"));
         }
         let minutes: f64 = minutes
             .trim()
@@ -129,14 +132,6 @@ fn processes(n: usize, what: &str) -> String {
         format!("1 {what}")
     } else {
         format!("{n} {what}es")
-    }
-}
-
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(max).collect::<String>())
     }
 }
 
@@ -397,5 +392,12 @@ asn.pl,3
         let rules = parse_rules("gnuplot,0").unwrap();
         let (matched, hung) = find_hung(&rules, &all, &Filter::default(), 0, now());
         assert_eq!((matched, hung.len()), (2, 2));
+    }
+
+    #[test]
+    fn binary_garbage_is_not_a_pattern() {
+        assert!(parse_rules("gnu\u{fffd}\u{1}plot,60\n")
+            .unwrap_err()
+            .contains("is not text"));
     }
 }

@@ -96,6 +96,13 @@ pub fn parse_servers(text: &str) -> Result<Vec<Server>, String> {
         let name = fields.next().unwrap_or("").trim();
         let dir = fields.next().unwrap_or("").trim();
         let params = fields.next().unwrap_or("");
+        if !crate::input::is_printable_name(line) {
+            return Err(format!(
+                "line {}: '{}' is not text (a binary or damaged file?)",
+                index + 1,
+                crate::output::one_line(&crate::output::shorten(line, 40))
+            ));
+        }
         if name.is_empty() || name.contains(char::is_whitespace) {
             return Err(format!(
                 "line {}: '{line}' does not start with a server name (name,dir,params)",
@@ -508,5 +515,12 @@ owampd,bin, -c /afs/slac/package/netmon/bandwidth-tests/v3src/config -Z >& /tmp/
         procs.push(proc(200, 1, "grep", &["grep", "pathchirp_snd"]));
         procs.push(proc(201, 1, "vi", &["vi", "bin/pathchirp_snd"]));
         assert_eq!(run(&procs, false).0, State::Critical);
+    }
+
+    #[test]
+    fn binary_garbage_is_not_a_name() {
+        assert!(parse_servers("map\u{fffd}\u{7}updated,bin,\n")
+            .unwrap_err()
+            .contains("is not text"));
     }
 }

@@ -174,6 +174,13 @@ pub fn parse_recorded(text: &str) -> Result<Vec<RecordedPid>, String> {
         {
             continue;
         }
+        if !crate::input::is_printable_name(line) {
+            return Err(format!(
+                "line {}: '{}' is not text (a binary or damaged file?)",
+                number + 1,
+                crate::output::one_line(&crate::output::shorten(line, 40))
+            ));
+        }
         let words: Vec<&str> = line
             .split(|c: char| c.is_whitespace() || matches!(c, '=' | ':' | ',' | '|' | ';'))
             .filter(|w| !w.is_empty())
@@ -1031,5 +1038,12 @@ mod tests {
             Options::receivers(&["seonrd_x".into()], 2),
             vec!["seonrd_x", "seonrd_capi_0", "seonrd_capi_1"]
         );
+    }
+
+    #[test]
+    fn binary_garbage_is_not_a_name() {
+        assert!(parse_recorded("seonrd\u{0} 123\n")
+            .unwrap_err()
+            .contains("is not text"));
     }
 }

@@ -207,15 +207,34 @@ pub fn parse_peer_output(text: &str) -> Result<Flags, String> {
             {
                 let flag = parse_flag(value)
                     .ok_or_else(|| format!("{key} is '{value}', expected 0 or 1"))?;
-                if key.eq_ignore_ascii_case("SMITH") {
-                    smith = Some(flag);
+                let slot = if key.eq_ignore_ascii_case("SMITH") {
+                    &mut smith
                 } else {
-                    stonith = Some(flag);
+                    &mut stonith
+                };
+                // The same flag twice with two values: which one is the SOP's?
+                if slot.is_some_and(|old| old != flag) {
+                    return Err(format!(
+                        "{} given twice with two values",
+                        key.to_ascii_uppercase()
+                    ));
                 }
+                *slot = Some(flag);
             }
-            _ => bare.extend(line.split_whitespace()),
+            _ => bare.push(line),
         }
     }
+    // Named values leave no room for other lines: an ssh warning or error
+    // beside them means the output is not (only) the flags.
+    if smith.is_some() || stonith.is_some() {
+        if let Some(line) = bare.first() {
+            return Err(format!(
+                "unexpected line '{}' beside the flags",
+                crate::output::shorten(line, 60)
+            ));
+        }
+    }
+    let bare: Vec<&str> = bare.iter().flat_map(|l| l.split_whitespace()).collect();
     if smith.is_none() && stonith.is_none() {
         if let [s, t] = bare[..] {
             if let (Some(s), Some(t)) = (parse_flag(s), parse_flag(t)) {
@@ -530,5 +549,21 @@ mod tests {
         assert!(
             parse_peer_output("ssh: connect to host sop2 port 22: Connection refused").is_err()
         );
+        // Lines that are not flags beside named flags, and a flag given twice.
+        assert!(parse_peer_output(
+            "Warning: Permanently added 'sop2' to the list of known hosts.\nSMITH=0\nSTONITH=0"
+        )
+        .unwrap_err()
+        .contains("unexpected line 'Warning: Permanently"));
+        assert!(parse_peer_output("SMITH=0\nSTONITH=0\nSMITH=1")
+            .unwrap_err()
+            .contains("SMITH given twice"));
+        // The same value twice is still one value.
+        assert_eq!(
+            parse_peer_output("SMITH=1\nSMITH=1\nSTONITH=0"),
+            both(true, false)
+        );
+        // Three bare values: which two are the flags?
+        assert!(parse_peer_output("0 1 1").is_err());
     }
 }

@@ -189,6 +189,22 @@ fn apply(connection: &Connection, options: &mut ClientOptions) -> Result<(), Fai
             Some(Tls::Enabled(tls)) => tls,
             _ => TlsOptions::default(),
         };
+        // The files are the plugin's own configuration: one that cannot be read is
+        // UNKNOWN here, not a CRITICAL "cannot connect" from the driver later.
+        for (what, file) in [
+            ("CA file", &connection.tls_ca_file),
+            ("certificate and key file", &connection.tls_cert_key_file),
+        ] {
+            if let Some(path) = file {
+                set_activity(format!("reading the TLS {what} {}", path.display()));
+                std::fs::File::open(path).map_err(|e| {
+                    Failure::unknown(format!(
+                        "cannot read the TLS {what} {}: {e}",
+                        path.display()
+                    ))
+                })?;
+            }
+        }
         if let Some(ca) = &connection.tls_ca_file {
             tls.ca_file_path = Some(ca.clone());
         }

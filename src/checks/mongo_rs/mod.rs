@@ -286,7 +286,7 @@ pub fn parse_status(doc: &Value) -> Result<Status, Failure> {
     let members = members
         .iter()
         .enumerate()
-        .map(|(i, m)| parse_member(i, m))
+        .map(|(i, m)| parse_member(i, m, date_ms))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Status {
         set: obj.get("set").and_then(Value::as_str).map(str::to_string),
@@ -295,7 +295,10 @@ pub fn parse_status(doc: &Value) -> Result<Status, Failure> {
     })
 }
 
-fn parse_member(index: usize, m: &Value) -> Result<Member, Failure> {
+/// A day in milliseconds: how far past the status's date a member's date may lie.
+const DAY_MS: i64 = 86_400_000;
+
+fn parse_member(index: usize, m: &Value, status_date_ms: i64) -> Result<Member, Failure> {
     let o = m
         .as_object()
         .ok_or_else(|| Failure::unknown(format!("member {index} is not a document")))?;
@@ -304,17 +307,59 @@ fn parse_member(index: usize, m: &Value) -> Result<Member, Failure> {
         .and_then(Value::as_str)
         .ok_or_else(|| Failure::unknown(format!("member {index} has no name")))?
         .to_string();
-    let state = o
-        .get("state")
-        .and_then(number)
-        .and_then(|c| state_name(c as i64))
-        .map(str::to_string)
-        .or_else(|| {
-            o.get("stateStr")
-                .and_then(Value::as_str)
-                .map(|s| s.trim().to_ascii_uppercase())
-        })
-        .ok_or_else(|| Failure::unknown(format!("member {name} has no state")))?;
+    // A field that is there must mean something: a state, health or date of the
+    // wrong type or out of range is not read as healthy (UNKNOWN, naming it).
+    let bad = |key: &str, value: &Value, what: &str| {
+        Failure::unknown(format!(
+            "member {name}: {key} {} is not {what}",
+            crate::output::one_line(&crate::output::shorten(&value.to_string(), 40))
+        ))
+    };
+    let state = match o.get("state") {
+        Some(v) => {
+            let code = number(v).filter(|c| c.fract() == 0.0 && c.is_finite());
+            match code.and_then(|c| state_name(c as i64)) {
+                Some(name) => name.to_string(),
+                None => return Err(bad("state", v, "a replica set state code")),
+            }
+        }
+        None => o
+            .get("stateStr")
+            .and_then(Value::as_str)
+            .map(|s| s.trim().to_ascii_uppercase())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Failure::unknown(format!("member {name} has no state")))?,
+    };
+    let healthy = match o.get("health") {
+        None => true,
+        Some(v) => match number(v) {
+            Some(h) if h == 1.0 => true,
+            Some(h) if h == 0.0 => false,
+            _ => return Err(bad("health", v, "0 or 1")),
+        },
+    };
+    // A date that does not parse, or lies more than a day past the status's own
+    // date, is not a date this member really reported.
+    for key in [
+        "optimeDate",
+        "lastHeartbeat",
+        "lastAppliedWallTime",
+        "lastHeartbeatRecv",
+    ] {
+        if let Some(v) = o.get(key) {
+            match date_ms(v) {
+                None => return Err(bad(key, v, "a date")),
+                Some(ms) if ms > status_date_ms.saturating_add(DAY_MS) => {
+                    return Err(bad(
+                        key,
+                        v,
+                        "a date within a day of the status's own (a broken clock or input)",
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+    }
     // Dates at the epoch ("never") are reported as absent.
     let date = |key: &str| o.get(key).and_then(date_ms).filter(|&ms| ms > 0);
     let optime_ms = date("optimeDate").or_else(|| {
@@ -338,7 +383,7 @@ fn parse_member(index: usize, m: &Value) -> Result<Member, Failure> {
     Ok(Member {
         id: o.get("_id").and_then(number).map(|n| n as i64),
         state,
-        healthy: o.get("health").and_then(number).is_none_or(|h| h != 0.0),
+        healthy,
         optime_ms,
         last_heartbeat_ms: date("lastHeartbeat"),
         last_applied_ms: date("lastAppliedWallTime"),

@@ -543,3 +543,36 @@ fn perfdata_labels_are_stable_across_a_failover_and_a_down_arbiter() {
         "lag_10.0.161.65:27017=U;30;120"
     );
 }
+
+#[test]
+fn fields_of_the_wrong_type_or_out_of_range_are_unknown_never_healthy() {
+    let seed: Value = serde_json::from_str(example!("seed.relaxed.json")).unwrap();
+    let cases: [(&str, Value, &str); 7] = [
+        ("health", json!("1"), "health \"1\" is not 0 or 1"),
+        ("health", json!(-1), "health -1 is not 0 or 1"),
+        ("health", json!({"$numberDouble": "NaN"}), "is not 0 or 1"),
+        ("state", json!("1"), "is not a replica set state code"),
+        ("state", json!(42), "is not a replica set state code"),
+        ("optimeDate", json!({"$date": "garbage"}), "is not a date"),
+        (
+            "lastHeartbeat",
+            json!({"$date": "2999-01-01T00:00:00Z"}),
+            "within a day",
+        ),
+    ];
+    for (key, value, expected) in cases {
+        let mut doc = seed.clone();
+        doc["members"][1][key] = value.clone();
+        let failure = parse_status(&doc)
+            .err()
+            .unwrap_or_else(|| panic!("{key}={value} accepted"));
+        assert_eq!(failure.state, State::Unknown, "{key}={value}");
+        assert!(
+            failure.message.contains(expected),
+            "{key}={value}: {}",
+            failure.message
+        );
+    }
+    // The seed itself stays OK: health 1, valid states and dates.
+    assert!(parse_status(&seed).is_ok());
+}

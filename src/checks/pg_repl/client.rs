@@ -584,6 +584,7 @@ pub fn tls_config(mode: SslMode, rootcert: Option<&Path>) -> Result<rustls::Clie
 }
 
 fn load_roots(path: &Path) -> Result<rustls::RootCertStore, String> {
+    crate::timeout::set_activity(format!("reading root certificate {}", path.display()));
     let mut roots = rustls::RootCertStore::empty();
     let certs = CertificateDer::pem_file_iter(path)
         .map_err(|e| format!("cannot read root certificate {}: {e}", path.display()))?;
