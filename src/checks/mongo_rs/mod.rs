@@ -333,8 +333,8 @@ fn parse_member(index: usize, m: &Value, status_date_ms: i64) -> Result<Member, 
     let healthy = match o.get("health") {
         None => true,
         Some(v) => match number(v) {
-            Some(h) if h == 1.0 => true,
-            Some(h) if h == 0.0 => false,
+            Some(1.0) => true,
+            Some(0.0) => false,
             _ => return Err(bad("health", v, "0 or 1")),
         },
     };
