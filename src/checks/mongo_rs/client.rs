@@ -84,6 +84,7 @@ async fn fetch_async(connection: &Connection) -> Result<Fetched, Failure> {
                 Failure::unknown(format!("bad connection URI: {}", describe(&e)))
             }
         })?;
+    check_files(connection)?;
     apply(connection, &mut options)?;
     let budget = connection.timeout;
     let hosts: Vec<String> = options.hosts.iter().map(|h| h.to_string()).collect();
@@ -135,6 +136,26 @@ async fn fetch_async(connection: &Connection) -> Result<Fetched, Failure> {
 
 fn to_json(document: Document) -> Value {
     Bson::Document(document).into_canonical_extjson()
+}
+
+/// The TLS files are the plugin's own configuration: one that cannot be read
+/// is UNKNOWN here, not a CRITICAL "cannot connect" from the driver later.
+fn check_files(connection: &Connection) -> Result<(), Failure> {
+    for (what, file) in [
+        ("CA file", &connection.tls_ca_file),
+        ("certificate and key file", &connection.tls_cert_key_file),
+    ] {
+        if let Some(path) = file {
+            set_activity(format!("reading the TLS {what} {}", path.display()));
+            std::fs::File::open(path).map_err(|e| {
+                Failure::unknown(format!(
+                    "cannot read the TLS {what} {}: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Adds the options given apart from the URI, the timeouts and direct connection.
@@ -189,22 +210,6 @@ fn apply(connection: &Connection, options: &mut ClientOptions) -> Result<(), Fai
             Some(Tls::Enabled(tls)) => tls,
             _ => TlsOptions::default(),
         };
-        // The files are the plugin's own configuration: one that cannot be read is
-        // UNKNOWN here, not a CRITICAL "cannot connect" from the driver later.
-        for (what, file) in [
-            ("CA file", &connection.tls_ca_file),
-            ("certificate and key file", &connection.tls_cert_key_file),
-        ] {
-            if let Some(path) = file {
-                set_activity(format!("reading the TLS {what} {}", path.display()));
-                std::fs::File::open(path).map_err(|e| {
-                    Failure::unknown(format!(
-                        "cannot read the TLS {what} {}: {e}",
-                        path.display()
-                    ))
-                })?;
-            }
-        }
         if let Some(ca) = &connection.tls_ca_file {
             tls.ca_file_path = Some(ca.clone());
         }
