@@ -27,9 +27,12 @@ pub struct CommonArgs {
     pub output_format: OutputFormat,
 }
 
+/// How the result is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// The plugin API text (line one, long output, perfdata).
     Nagios,
+    /// The result tree as JSON, for tests and tools.
     Json,
 }
 
@@ -56,6 +59,7 @@ pub struct ThresholdArgs {
 }
 
 impl ThresholdArgs {
+    /// The two ranges as [`Thresholds`] (an unset one never alarms).
     pub fn thresholds(&self) -> Thresholds {
         Thresholds::new(self.warning.clone(), self.critical.clone())
     }

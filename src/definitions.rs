@@ -34,11 +34,14 @@ pub const PRINT_DEFINITION_ENV: &str = "OPSCHECK_PRINT_DEFINITION";
 /// The schedulers definitions are generated for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheduler {
+    /// Icinga 2 `object CheckCommand`.
     Icinga2,
+    /// Nagios `define command`.
     Nagios,
 }
 
 impl Scheduler {
+    /// `icinga2` or `nagios`, as the environment variable gives it.
     pub fn parse(text: &str) -> Option<Scheduler> {
         match text {
             "icinga2" => Some(Scheduler::Icinga2),
@@ -67,6 +70,7 @@ pub struct Hints {
 }
 
 impl Hints {
+    /// No hints: every option maps to a `<plugin>_<option>` variable.
     pub const NONE: Hints = Hints {
         vars: &[],
         defaults: &[],

@@ -12,10 +12,12 @@ use std::process::{Command, ExitStatus, Stdio};
 pub const DEFAULT_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
 const STDERR_LIMIT: usize = 64 * 1024;
 
+/// How a vendor command is run.
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
     /// The value of `LC_ALL` (and `LANG`) for the child: `C` unless a vendor tool needs UTF-8.
     pub locale: String,
+    /// At most this many bytes of its stdout are read.
     pub output_limit: usize,
     /// Extra environment variables for the child.
     pub env: Vec<(String, String)>,
@@ -31,10 +33,14 @@ impl Default for ExecOptions {
     }
 }
 
+/// What a command printed and how it ended.
 #[derive(Debug, Clone)]
 pub struct CommandOutput {
+    /// How it ended.
     pub status: ExitStatus,
+    /// Its standard output (lossy UTF-8, bounded).
     pub stdout: String,
+    /// Its standard error (lossy UTF-8, bounded).
     pub stderr: String,
 }
 
@@ -55,6 +61,7 @@ impl CommandOutput {
     }
 }
 
+/// "exit status 1", "killed by signal 9".
 pub fn describe_status(status: &ExitStatus) -> String {
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit status {code}"),

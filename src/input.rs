@@ -8,6 +8,7 @@ use clap::Args;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// `--input` and `--command`, to flatten into a plugin that reads a vendor command's output.
 #[derive(Args, Debug, Clone, Default)]
 pub struct InputArgs {
     /// Read a captured output from FILE (`-` for standard input) instead of running the command
@@ -23,6 +24,7 @@ pub struct InputArgs {
 /// Text to parse and where it came from.
 #[derive(Debug, Clone)]
 pub struct Collected {
+    /// The text itself.
     pub text: String,
     /// `None` for captured input; the command's result otherwise.
     pub output: Option<CommandOutput>,

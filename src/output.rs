@@ -13,19 +13,25 @@ use serde::Serialize;
 /// Roughly how long the summary may grow before further problems are counted, not listed.
 const SUMMARY_BUDGET: usize = 80;
 
+/// One thing the check judged (a member, a host, a daemon), with its children.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Item {
+    /// The item's own state (its children may make it worse: [`Item::effective_state`]).
     pub state: State,
+    /// The item's line in the long output.
     pub text: String,
     /// Extra lines shown only at the given verbosity (1..=3).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<(u8, String)>,
+    /// Perfdata of this item, rendered on line one with the rest.
     pub perfdata: Vec<Perfdata>,
+    /// Sub-items, shown indented under this one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Item>,
 }
 
 impl Item {
+    /// An item with a state and a line of text.
     pub fn new(state: State, text: impl Into<String>) -> Item {
         Item {
             state,
@@ -34,6 +40,7 @@ impl Item {
         }
     }
 
+    /// Adds a perfdata value.
     pub fn perf(mut self, perfdata: Perfdata) -> Self {
         self.perfdata.push(perfdata);
         self
@@ -45,6 +52,7 @@ impl Item {
         self
     }
 
+    /// Adds a sub-item.
     pub fn child(mut self, child: Item) -> Self {
         self.children.push(child);
         self
@@ -59,8 +67,10 @@ impl Item {
     }
 }
 
+/// A plugin's result: items, perfdata, summaries and notes; rendered by the runner.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Check {
+    /// The items, in the order the check found them (rendered worst first).
     pub items: Vec<Item>,
     /// Perfdata that belongs to the check as a whole (counts, totals).
     pub perfdata: Vec<Perfdata>,
@@ -82,6 +92,7 @@ pub struct Check {
 }
 
 impl Check {
+    /// An empty result (UNKNOWN until items are added or [`Check::empty_ok`] is called).
     pub fn new() -> Check {
         Check::default()
     }
@@ -95,26 +106,31 @@ impl Check {
         }
     }
 
+    /// Adds an item.
     pub fn item(&mut self, item: Item) -> &mut Self {
         self.items.push(item);
         self
     }
 
+    /// Adds perfdata that belongs to the whole check (a count, a total).
     pub fn perf(&mut self, perfdata: Perfdata) -> &mut Self {
         self.perfdata.push(perfdata);
         self
     }
 
+    /// The summary when everything is OK.
     pub fn ok_summary(&mut self, text: impl Into<String>) -> &mut Self {
         self.ok_summary = Some(text.into());
         self
     }
 
+    /// The summary when something is not (replaces the list of the worst items).
     pub fn problem_summary(&mut self, text: impl Into<String>) -> &mut Self {
         self.problem_summary = Some(text.into());
         self
     }
 
+    /// Adds a remark that changes no state.
     pub fn note(&mut self, text: impl Into<String>) -> &mut Self {
         self.notes.push(text.into());
         self

@@ -11,20 +11,32 @@ use std::fmt;
 /// Units of measure the guidelines allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Uom {
+    /// A plain number.
     None,
+    /// Seconds (`s`).
     Seconds,
+    /// Milliseconds (`ms`).
     Milliseconds,
+    /// Microseconds (`us`).
     Microseconds,
+    /// A percentage (`%`), 0 to 100.
     Percent,
+    /// Bytes (`B`).
     Bytes,
+    /// Kilobytes (`KB`).
     Kilobytes,
+    /// Megabytes (`MB`).
     Megabytes,
+    /// Gigabytes (`GB`).
     Gigabytes,
+    /// Terabytes (`TB`).
     Terabytes,
+    /// A continuous counter (`c`).
     Counter,
 }
 
 impl Uom {
+    /// The unit as perfdata writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Uom::None => "",
@@ -48,17 +60,24 @@ impl serde::Serialize for Uom {
     }
 }
 
+/// One perfdata value: `'label'=value[UOM];warn;crit;min;max`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Perfdata {
+    /// The label, cleaned of what cannot stand in one.
     pub label: String,
     /// `None` is rendered as `U` (value could not be determined).
     pub value: Option<f64>,
+    /// The unit.
     pub uom: Uom,
+    /// The warning range as given.
     #[serde(serialize_with = "serialize_range")]
     pub warn: Option<Range>,
+    /// The critical range as given.
     #[serde(serialize_with = "serialize_range")]
     pub crit: Option<Range>,
+    /// The lowest possible value, when known.
     pub min: Option<f64>,
+    /// The highest possible value, when known.
     pub max: Option<f64>,
 }
 
@@ -70,6 +89,7 @@ fn serialize_range<S: serde::Serializer>(r: &Option<Range>, s: S) -> Result<S::O
 }
 
 impl Perfdata {
+    /// A value with its label and unit (a non-finite value is `U`).
     pub fn new(label: impl Into<String>, value: f64, uom: Uom) -> Perfdata {
         Perfdata {
             label: clean_label(&label.into()),
@@ -90,17 +110,20 @@ impl Perfdata {
         }
     }
 
+    /// Carries the ranges that judged the value (see [`Thresholds::judge`]).
     pub fn thresholds(mut self, thresholds: &Thresholds) -> Self {
         self.warn = thresholds.warning.clone();
         self.crit = thresholds.critical.clone();
         self
     }
 
+    /// Sets the lowest possible value.
     pub fn min(mut self, min: f64) -> Self {
         self.min = Some(min);
         self
     }
 
+    /// Sets the highest possible value.
     pub fn max(mut self, max: f64) -> Self {
         self.max = Some(max);
         self

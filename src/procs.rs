@@ -10,15 +10,20 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// One process of the process table, as read from `/proc`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcessInfo {
+    /// Its process ID.
     pub pid: i32,
+    /// Its parent's process ID.
     pub ppid: i32,
     /// The kernel's name for the process, cut at 15 characters.
     pub comm: String,
     /// The command line; empty for kernel threads and zombies.
     pub argv: Vec<String>,
+    /// Its real user ID.
     pub uid: u32,
+    /// When it started.
     pub started: SystemTime,
 }
 
@@ -81,18 +86,25 @@ pub fn snapshot() -> std::io::Result<Vec<ProcessInfo>> {
     Ok(table)
 }
 
+/// The transport of a listening socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
+    /// TCP.
     Tcp,
+    /// UDP.
     Udp,
 }
 
 /// A listening TCP socket or a bound, unconnected UDP socket.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listener {
+    /// TCP or UDP.
     pub protocol: Protocol,
+    /// The local address (unspecified for all addresses).
     pub address: IpAddr,
+    /// The local port.
     pub port: u16,
+    /// The socket's inode, to find its owner among the processes' file descriptors.
     pub inode: u64,
 }
 

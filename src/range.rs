@@ -16,6 +16,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// A Nagios threshold range (`10`, `10:`, `~:10`, `10:20`, `@10:20`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Range {
     /// Lower bound; `None` is negative infinity (`~`).
@@ -26,9 +27,12 @@ pub struct Range {
     inside: bool,
 }
 
+/// Why a range could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RangeError {
+    /// The text as given.
     pub text: String,
+    /// What is wrong with it.
     pub reason: String,
 }
 
@@ -73,14 +77,17 @@ impl Range {
         }
     }
 
+    /// The lower bound (`None`: negative infinity).
     pub fn start(&self) -> Option<f64> {
         self.start
     }
 
+    /// The upper bound (`None`: infinity).
     pub fn end(&self) -> Option<f64> {
         self.end
     }
 
+    /// True for `@` ranges, which alert inside.
     pub fn is_inside(&self) -> bool {
         self.inside
     }

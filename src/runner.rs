@@ -16,11 +16,14 @@ use std::fmt;
 /// `anyhow::Error`, use `Failure::unknown(format!("{e:#}"))`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
+    /// The state to report.
     pub state: State,
+    /// The reason, as line one's summary.
     pub message: String,
 }
 
 impl Failure {
+    /// The plugin's own trouble: bad options, unreadable or unparsable input.
     pub fn unknown(message: impl Into<String>) -> Failure {
         Failure {
             state: State::Unknown,
@@ -28,6 +31,7 @@ impl Failure {
         }
     }
 
+    /// A dependency that cannot be reached.
     pub fn critical(message: impl Into<String>) -> Failure {
         Failure {
             state: State::Critical,
@@ -55,6 +59,7 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for Failure {
     }
 }
 
+/// What [`Plugin::check`] returns.
 pub type CheckResult = Result<Check, Failure>;
 
 /// A plugin: its options (a clap parser that flattens [`CommonArgs`]) and its check.
@@ -66,8 +71,10 @@ pub trait Plugin: clap::Parser {
     /// defaults such as `$check_address$` (see [`crate::definitions::Hints`]).
     const DEFINITION: crate::definitions::Hints = crate::definitions::Hints::NONE;
 
+    /// The options every plugin shares.
     fn common(&self) -> &CommonArgs;
 
+    /// Runs the check and returns its result.
     fn check(&self) -> CheckResult;
 }
 

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 const SUITE_DIR: &str = "opscheck";
 
+/// `--state-dir`, to flatten into a plugin that keeps state.
 #[derive(Args, Debug, Clone, Default)]
 pub struct StateArgs {
     /// Where state files live [default: /var/lib/opscheck as root, else
@@ -30,6 +31,7 @@ pub struct StateArgs {
 }
 
 impl StateArgs {
+    /// The state directory: the option, else [`default_state_dir`].
     pub fn dir(&self) -> PathBuf {
         self.state_dir.clone().unwrap_or_else(default_state_dir)
     }
@@ -40,6 +42,7 @@ impl StateArgs {
     }
 }
 
+/// `/var/lib/opscheck` as root, else the user's state directory.
 pub fn default_state_dir() -> PathBuf {
     // SAFETY: geteuid(2) has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
@@ -59,6 +62,7 @@ pub fn default_state_dir() -> PathBuf {
 pub enum Loaded<T> {
     /// No state yet (first run).
     Missing,
+    /// The sample saved by the last run.
     Found(T),
     /// The file could not be read as state; the text says why. It will be overwritten.
     Corrupt(String),
@@ -100,6 +104,7 @@ pub struct StateFile {
 }
 
 impl StateFile {
+    /// Opens (creating the directory) and locks the state of `plugin` for `key`.
     pub fn open(dir: &Path, plugin: &str, key: &str) -> Result<StateFile, Failure> {
         fs::DirBuilder::new()
             .recursive(true)
@@ -169,10 +174,12 @@ impl StateFile {
         }
     }
 
+    /// The state file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// Reads the sample saved by the last run.
     pub fn load<T: DeserializeOwned>(&self) -> Loaded<T> {
         match fs::read(&self.path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Loaded::Missing,

@@ -9,14 +9,19 @@ use std::str::FromStr;
 )]
 #[serde(rename_all = "UPPERCASE")]
 pub enum State {
+    /// OK (exit 0).
     #[default]
     Ok,
+    /// WARNING (exit 1).
     Warning,
+    /// CRITICAL (exit 2).
     Critical,
+    /// UNKNOWN (exit 3).
     Unknown,
 }
 
 impl State {
+    /// The exit status of the plugin API.
     pub fn exit_code(self) -> i32 {
         match self {
             State::Ok => 0,
@@ -26,6 +31,7 @@ impl State {
         }
     }
 
+    /// The state's word in line one.
     pub fn as_str(self) -> &'static str {
         match self {
             State::Ok => "OK",

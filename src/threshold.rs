@@ -6,13 +6,17 @@ use crate::status::State;
 use std::fmt;
 use std::str::FromStr;
 
+/// Warning and critical ranges for one metric.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Thresholds {
+    /// The warning range, if any.
     pub warning: Option<Range>,
+    /// The critical range, if any.
     pub critical: Option<Range>,
 }
 
 impl Thresholds {
+    /// Ranges for one metric (either may be unset).
     pub fn new(warning: Option<Range>, critical: Option<Range>) -> Thresholds {
         Thresholds { warning, critical }
     }
@@ -66,7 +70,9 @@ impl Judged {
 /// (`--critical-rate core:rcv_requests=@0`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamedRange {
+    /// The metric's name.
     pub name: String,
+    /// Its range.
     pub range: Range,
 }
 

@@ -16,7 +16,9 @@ use std::time::Duration;
 /// `SECONDS[:STATE]`, e.g. `10`, `2.5`, `30:critical`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Timeout {
+    /// Seconds before the watchdog fires.
     pub seconds: f64,
+    /// The state it reports.
     pub state: State,
 }
 
@@ -30,6 +32,7 @@ impl Default for Timeout {
 }
 
 impl Timeout {
+    /// The timeout as a [`Duration`].
     pub fn duration(&self) -> Duration {
         Duration::from_secs_f64(self.seconds)
     }
@@ -116,6 +119,7 @@ pub fn register_child_group(pgid: i32) {
     lock().child_groups.push(pgid);
 }
 
+/// Forgets a child's process group once it has been reaped.
 pub fn unregister_child_group(pgid: i32) {
     lock().child_groups.retain(|&g| g != pgid);
 }
