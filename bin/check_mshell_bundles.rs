@@ -25,7 +25,7 @@ struct Args {
     #[command(flatten)]
     input: InputArgs,
 
-    /// The number of bundles there must be (the seed's SOP has 47): fewer is
+    /// The number of bundles there must be (the Escaux guide's SOP has 47): fewer is
     /// CRITICAL (bundles missing), more WARNING
     #[arg(long = "bundles", value_name = "N")]
     bundles: Option<u64>,

@@ -168,7 +168,12 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
     }
     let err_bytes = stderr_reader.join().unwrap_or_default();
     unregister_child_group(pgid);
-    if fired.load(Ordering::SeqCst) {
+    // The timer may fire in the instant between the child's exit and `ended`:
+    // only a child that died of the timer's SIGKILL timed out.
+    let killed = status
+        .as_ref()
+        .is_ok_and(|s| s.signal() == Some(libc::SIGKILL));
+    if fired.load(Ordering::SeqCst) && killed {
         let limit = options.timeout.unwrap_or_default();
         return Err(Failure::critical(format!(
             "no answer from '{shown}' within {} s",
