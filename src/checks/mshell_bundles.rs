@@ -120,8 +120,7 @@ pub fn parse_ps(text: &str) -> Result<Listing, String> {
     let mut layout = None;
     for (number, raw) in text.lines().enumerate() {
         let line = raw.trim();
-        // Blank lines and a shell prompt left at the end ("->", "g!").
-        if line.is_empty() || line == "->" || line == "g!" {
+        if shell_noise(line) {
             continue;
         }
         let not_understood = || {
@@ -155,7 +154,9 @@ pub fn parse_ps(text: &str) -> Result<Listing, String> {
         let bundle = match layout {
             Some(Layout::Brackets) => parse_bracket_row(line),
             Some(Layout::Pipes) => parse_pipe_row(line),
-            None => None,
+            // What a shell client prints before the list (a banner, the echoed
+            // command); the header is still required.
+            None => continue,
         }
         .ok_or_else(not_understood)?;
         if listing.bundles.iter().any(|b| b.id == bundle.id) {
@@ -218,6 +219,17 @@ fn make_bundle(id: &str, state: &str, level: Option<u64>, name: &str) -> Option<
         fragment: hosts.is_some() || name.contains("Fragment-Host"),
         hosts: printable(hosts.unwrap_or(""), 40),
     })
+}
+
+/// Lines of the shell around a command's output, never data: blank lines, a
+/// prompt left at the end (`->`, `g!`), a telnet-style client's notices.
+pub fn shell_noise(line: &str) -> bool {
+    let line = line.trim();
+    line.is_empty()
+        || line == "->"
+        || line == "g!"
+        || line.starts_with("Connection closed by foreign host")
+        || line.starts_with("Escape character is")
 }
 
 /// What the plugin was asked to check.
@@ -446,8 +458,8 @@ pub fn read_mshell(
     Ok(collected.text)
 }
 
-/// The checks every mshell output gets before parsing: not empty, not an
-/// "unreachable" message.
+/// An mshell output with nothing in it is UNKNOWN (the "does not answer"
+/// phrases are looked for when the text does not parse).
 pub fn check_text(text: &str, what: &str, origin: &str) -> Result<(), Failure> {
     if text.trim().is_empty() {
         return Err(Failure::unknown(format!(
@@ -606,6 +618,16 @@ mod tests {
             .render_text("M", 0)
             .starts_with("M CRITICAL - 3 bundles listed, 47 expected: 44 missing |"));
         assert_eq!(with(2).state(), State::Warning);
+    }
+
+    #[test]
+    fn a_shell_clients_banner_and_goodbye_are_skipped() {
+        let text = format!(
+            "Trying 127.0.0.1...\nConnected to localhost.\nEscape character is '^]'.\n-> ps\n{FELIX}Connection closed by foreign host.\n"
+        );
+        assert_eq!(parse_ps(&text).unwrap(), parse_ps(FELIX).unwrap());
+        // The header is still required.
+        assert!(parse_ps("Trying 127.0.0.1...\nConnected to localhost.\n").is_err());
     }
 
     #[test]

@@ -23,7 +23,7 @@
 //! the seed shows. `#controllers` must match the sessions read, or the output is
 //! not understood (UNKNOWN).
 
-use crate::checks::mshell_bundles::{read_mshell, unreachable_line};
+use crate::checks::mshell_bundles::{read_mshell, shell_noise, unreachable_line};
 use crate::input::InputArgs;
 use crate::output::{join_within, printable, Check, Item};
 use crate::peer::{PeerSource, Role};
@@ -99,7 +99,7 @@ pub fn parse_list(text: &str) -> Result<SessionList, String> {
     let mut sessions: Vec<Session> = Vec::new();
     for (number, raw) in text.lines().enumerate() {
         let line = raw.trim();
-        if line.is_empty() {
+        if shell_noise(line) {
             continue;
         }
         let not_understood = || {
@@ -117,11 +117,8 @@ pub fn parse_list(text: &str) -> Result<SessionList, String> {
             continue;
         }
         if controllers.is_none() {
-            return Err(format!(
-                "no '#controllers:' line before line {}: '{}'",
-                number + 1,
-                printable(line, 60)
-            ));
+            // A shell client's banner or the echoed command; '#controllers:' is still required.
+            continue;
         }
         let fields = fields(line).ok_or_else(not_understood)?;
         let get = |key: &str| {
@@ -512,6 +509,10 @@ mod tests {
             .unwrap_err()
             .contains("'#controllers: 3' but 0 sessions listed"));
         assert!(parse_list("user:a id:b state:c\n").is_err());
+        let banner = format!(
+            "Connected to localhost.\n-> ncctl.list\n{SEED}Connection closed by foreign host.\n"
+        );
+        assert_eq!(parse_list(&banner).unwrap(), parse_list(SEED).unwrap());
         assert!(parse_list("#controllers: x\n").is_err());
         let err = parse_list("#controllers: 1\nuser:a id:b state:c\nbanana\x07\n").unwrap_err();
         assert_eq!(err, "line 3 not understood: 'banana?'");
