@@ -7,6 +7,9 @@ use crate::timeout::{register_child_group, set_activity, unregister_child_group}
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 /// What a plugin reads at most from a command or an input file.
 pub const DEFAULT_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
@@ -21,6 +24,21 @@ pub struct ExecOptions {
     pub output_limit: usize,
     /// Extra environment variables for the child.
     pub env: Vec<(String, String)>,
+    /// Kill the command (its whole process group) after this long and report
+    /// "no answer from ... within N s" (CRITICAL) instead of leaving it to the
+    /// watchdog. Take it from the run's deadline:
+    /// `crate::deadline::current().remaining()` (see [`ExecOptions::within`]).
+    pub timeout: Option<Duration>,
+}
+
+impl ExecOptions {
+    /// The default options with the time left of `deadline` as the timeout.
+    pub fn within(deadline: crate::deadline::Deadline) -> ExecOptions {
+        ExecOptions {
+            timeout: Some(deadline.remaining()),
+            ..ExecOptions::default()
+        }
+    }
 }
 
 impl Default for ExecOptions {
@@ -29,6 +47,7 @@ impl Default for ExecOptions {
             locale: "C".to_string(),
             output_limit: DEFAULT_OUTPUT_LIMIT,
             env: Vec::new(),
+            timeout: None,
         }
     }
 }
@@ -85,7 +104,8 @@ pub fn split_command(text: &str) -> Result<Vec<String>, Failure> {
 /// Runs `argv` and returns what it printed, whatever its exit status.
 ///
 /// A command that cannot be started is UNKNOWN (the plugin's own setup); one
-/// that prints more than the limit is UNKNOWN and is killed.
+/// that prints more than the limit is UNKNOWN and is killed; one still running
+/// after `options.timeout` is killed and CRITICAL (what it talks to does not answer).
 pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Failure> {
     let (program, args) = argv
         .split_first()
@@ -110,6 +130,21 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
         .map_err(|e| Failure::unknown(format!("cannot run '{program}': {e}")))?;
     let pgid = child.id() as i32;
     register_child_group(pgid);
+    // The timer: kills the process group unless told first that the command ended.
+    let (ended, ended_rx) = mpsc::channel::<()>();
+    let fired = Arc::new(AtomicBool::new(false));
+    let timer = options.timeout.map(|limit| {
+        let fired = Arc::clone(&fired);
+        std::thread::spawn(move || {
+            if ended_rx.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout) {
+                fired.store(true, Ordering::SeqCst);
+                // SAFETY: kill(2) on the process group we created; the child is not reaped yet.
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+            }
+        })
+    });
 
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let stderr_reader = std::thread::spawn(move || {
@@ -134,8 +169,24 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
         }
     }
     let status = child.wait();
+    drop(ended);
+    if let Some(timer) = timer {
+        let _ = timer.join();
+    }
     let err_bytes = stderr_reader.join().unwrap_or_default();
     unregister_child_group(pgid);
+    // The timer may fire in the instant between the child's exit and `ended`:
+    // only a child that died of the timer's SIGKILL timed out.
+    let killed = status
+        .as_ref()
+        .is_ok_and(|s| s.signal() == Some(libc::SIGKILL));
+    if fired.load(Ordering::SeqCst) && killed {
+        let limit = options.timeout.unwrap_or_default();
+        return Err(Failure::critical(format!(
+            "no answer from '{shown}' within {} s",
+            crate::duration::seconds(limit)
+        )));
+    }
     if too_large {
         return Err(Failure::unknown(format!(
             "'{program}' printed more than {} bytes; refusing to parse it",
@@ -196,6 +247,30 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn a_command_past_its_timeout_is_killed_and_critical() {
+        let options = ExecOptions {
+            timeout: Some(Duration::from_millis(200)),
+            ..ExecOptions::default()
+        };
+        let started = std::time::Instant::now();
+        // The grandchild (sleep) holds the pipes too: the whole group must die.
+        let err = run(&argv(&["sh", "-c", "sleep 30; echo late"]), &options).unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(err.state, crate::State::Critical);
+        assert_eq!(
+            err.message,
+            "no answer from 'sh -c 'sleep 30; echo late'' within 0.2 s"
+        );
+        // A quick command is not affected by its timeout.
+        let out = run(&argv(&["echo", "hi"]), &options).unwrap();
+        assert_eq!(out.stdout, "hi\n");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! ([`output`]), options ([`cli`]), the run itself with timeout and panic
 //! handling ([`runner`], [`timeout`]), vendor commands and captured input
 //! ([`exec`], [`input`]), state between runs ([`state`]), the process table
-//! ([`procs`]) and the one rule for giving up before the watchdog ([`deadline`]). The domain logic of each plugin lives in [`checks`]; the files
+//! ([`procs`]), the other node of an active/active pair ([`peer`]) and the one rule for giving up before the watchdog ([`deadline`]). The domain logic of each plugin lives in [`checks`]; the files
 //! in `bin/` only declare options.
 #![warn(missing_docs)]
 
@@ -21,6 +21,7 @@ pub mod env;
 pub mod exec;
 pub mod input;
 pub mod output;
+pub mod peer;
 pub mod perfdata;
 pub mod procs;
 pub mod range;

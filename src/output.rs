@@ -366,6 +366,30 @@ pub fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// Outside text (a line a vendor tool printed) made safe to quote in a message:
+/// trimmed, cut to `max` characters with `…`, control characters escaped as
+/// [`one_line`] does.
+pub fn printable(text: &str, max: usize) -> String {
+    one_line(&shorten(text.trim(), max))
+}
+
+/// Phrases joined with ", " up to about `budget` characters, the rest counted:
+/// "a, b and 3 more". For summaries built from many problems.
+pub fn join_within(parts: &[String], budget: usize) -> String {
+    let mut out = String::new();
+    for (shown, part) in parts.iter().enumerate() {
+        if !out.is_empty() && out.len() + part.len() + 2 > budget {
+            out.push_str(&format!(" and {} more", parts.len() - shown));
+            break;
+        }
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        out.push_str(part);
+    }
+    out
+}
+
 /// "1 item", "3 items".
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
@@ -519,6 +543,17 @@ mod tests {
         let check = Check::failed(State::Unknown, "cannot read /x");
         assert_eq!(check.state(), State::Unknown);
         assert_eq!(check.render_text("S", 0), "S UNKNOWN - cannot read /x\n");
+    }
+
+    #[test]
+    fn outside_text_is_made_printable_and_lists_are_cut() {
+        assert_eq!(printable(" ab\x1b[31mc\x07 ", 20), "ab\\x1b[31mc\\x07");
+        assert_eq!(printable("abcdef", 3), "abc…");
+        let parts: Vec<String> = (0..30).map(|i| format!("part-{i}")).collect();
+        let joined = join_within(&parts, 30);
+        assert!(joined.starts_with("part-0, part-1, part-2"), "{joined}");
+        assert!(joined.ends_with(" and 26 more"), "{joined}");
+        assert_eq!(join_within(&parts[..2], 80), "part-0, part-1");
     }
 
     #[test]

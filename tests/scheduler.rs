@@ -588,6 +588,10 @@ object Host "e2e" {
 	address = "127.0.0.1"
 	vars.smith_stonith_dir = "{sop_primary}"
 	vars.smith_stonith_peer_dir = "{sop_secondary}"
+	vars.mshell_bundles_input = "{inputs}/mshell/ps-healthy.txt"
+	vars.mshell_bundles_bundles = 47
+	vars.netconsole_sessions_input = "{inputs}/netconsole/ncctl-primary.txt"
+	vars.netconsole_sessions_peer_input = "{inputs}/netconsole/ncctl-secondary-missing.txt"
 }}
 object Host "sop2" {{
 	import "opscheck-netconsole-sop-secondary"
@@ -595,6 +599,9 @@ object Host "sop2" {{
 	address = "127.0.0.1"
 	vars.smith_stonith_dir = "{sop2_own}"
 	vars.smith_stonith_peer_dir = "{sop2_peer}"
+	vars.mshell_bundles_input = "{inputs}/mshell/ps-bundles-down.txt"
+	vars.netconsole_sessions_input = "{inputs}/netconsole/ncctl-secondary.txt"
+	vars.netconsole_sessions_peer_input = "{inputs}/netconsole/ncctl-primary.txt"
 }}
 object Host "sre-em1" {{
 	import "opscheck-sre-em"
@@ -636,6 +643,7 @@ object Service "keepalive-stale" {{
         sop2_peer = smith("invalid", "primary"),
         fresh = work.s("keepalives-fresh"),
         stale = work.s("keepalives-stale"),
+        inputs = work.s("inputs"),
     ));
     let zone = master.root.join("etc/zones.d/master");
     fs::create_dir_all(&zone).unwrap();
@@ -710,6 +718,32 @@ object Zone "agent" {
     expected.insert(
         "sop2!smith-stonith".into(),
         e(2, "SMITH_STONITH CRITICAL - invalid", "master"),
+    );
+    expected.insert(
+        "sop1!mshell-bundles".into(),
+        e(0, "MSHELL_BUNDLES OK - all 47 bundles Active", "master"),
+    );
+    expected.insert(
+        "sop2!mshell-bundles".into(),
+        e(2, "MSHELL_BUNDLES CRITICAL - 2 of 47 not Active", "master"),
+    );
+    expected.insert(
+        "sop1!netconsole-sessions".into(),
+        e(
+            2,
+            "NETCONSOLE_SESSIONS CRITICAL - netconsole4 missing on the secondary",
+            "master",
+        ),
+    );
+    // Read with the primary's (default) role, the secondary's own list would be
+    // "passive on the primary": OK only with the secondary template's role.
+    expected.insert(
+        "sop2!netconsole-sessions".into(),
+        e(
+            0,
+            "NETCONSOLE_SESSIONS OK - 2 sessions on both SOPs",
+            "master",
+        ),
     );
     expected.insert(
         "iepm1!iepm-keepalive".into(),
@@ -798,6 +832,8 @@ object Zone "agent" {
                 ("disk", "disk"),
                 ("http", "http"),
                 ("smith-stonith", "smith_stonith"),
+                ("mshell-bundles", "mshell_bundles"),
+                ("netconsole-sessions", "netconsole_sessions"),
             ],
         ),
         (
@@ -807,6 +843,8 @@ object Zone "agent" {
                 ("disk", "disk"),
                 ("http", "http"),
                 ("smith-stonith", "smith_stonith"),
+                ("mshell-bundles", "mshell_bundles"),
+                ("netconsole-sessions", "netconsole_sessions"),
             ],
         ),
         (

@@ -7,6 +7,8 @@ pub mod iepm_keepalive;
 pub mod iepm_servers;
 pub mod kamailio_stats;
 pub mod mongo_rs;
+pub mod mshell_bundles;
+pub mod netconsole_sessions;
 pub mod pg_repl;
 pub mod proc_match;
 pub mod seon_daemons;

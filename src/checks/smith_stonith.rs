@@ -8,27 +8,14 @@
 //! meaning, an invalid one CRITICAL with the table's note. With only this SOP's
 //! flags, the plugin says what they mean for this SOP.
 
-use crate::exec::{self, ExecOptions};
 use crate::output::{Check, Item};
 use crate::perfdata::{Perfdata, Uom};
 use crate::runner::{CheckResult, Failure};
 use crate::status::State;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Role {
-    Primary,
-    Secondary,
-}
-
-impl Role {
-    fn name(self) -> &'static str {
-        match self {
-            Role::Primary => "primary",
-            Role::Secondary => "secondary",
-        }
-    }
-}
+/// The role of this SOP (`--role`), shared with the other pair checks.
+pub use crate::peer::Role;
 
 /// The two flags of one SOP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,19 +262,11 @@ fn read_peer(peer: &Peer) -> Result<Option<Flags>, Failure> {
         Peer::None => Ok(None),
         Peer::Dir(dir) => read_flags(dir).map(Some),
         Peer::Command(text) => {
-            let argv = exec::split_command(text)?;
-            let out = exec::run(&argv, &ExecOptions::default())?;
-            if !out.status.success() {
-                // The other SOP could not be asked (ssh down, host unreachable): that is
-                // a failover pair we cannot see, which the on-call must hear about.
-                return Err(Failure::critical(format!(
-                    "cannot read the peer SOP's flags: '{}' failed ({}): {}",
-                    argv[0],
-                    out.describe_status(),
-                    out.first_error_line()
-                )));
-            }
-            parse_peer_output(&out.stdout).map(Some).map_err(|e| {
+            // A peer that cannot be asked (ssh down, host unreachable) is CRITICAL:
+            // a failover pair we cannot see, which the on-call must hear about.
+            let out =
+                crate::peer::run_command(text, "the peer SOP's flags", crate::deadline::current())?;
+            parse_peer_output(&out).map(Some).map_err(|e| {
                 Failure::unknown(format!("cannot parse the peer command's output: {e}"))
             })
         }
