@@ -26,6 +26,7 @@ pub mod perfdata;
 pub mod procs;
 pub mod range;
 pub mod runner;
+pub mod sock_diag;
 pub mod state;
 pub mod status;
 pub mod threshold;

@@ -108,8 +108,14 @@ pub struct Listener {
     pub inode: u64,
 }
 
-/// All listeners, IPv4 and IPv6.
+/// All listeners, IPv4 and IPv6: through netlink `sock_diag`
+/// ([`crate::sock_diag`]), else from `/proc/net` where netlink is refused.
 pub fn listeners() -> std::io::Result<Vec<Listener>> {
+    crate::sock_diag::listeners().or_else(|_| listeners_from_proc())
+}
+
+/// All listeners as `/proc/net/{tcp,tcp6,udp,udp6}` list them (the fallback).
+pub fn listeners_from_proc() -> std::io::Result<Vec<Listener>> {
     use procfs::net::{TcpState, UdpState};
     let mut out = Vec::new();
     let io = std::io::Error::other;

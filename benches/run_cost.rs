@@ -1,0 +1,235 @@
+//! The cost of one run of every plugin on its shipped example, beside
+//! `/bin/true`: cpu per run (user + system, from wait4's rusage) and wall time,
+//! medians of RUNS runs, and the peak RSS; each with its ratio to `/bin/true`'s.
+//!
+//! `cargo bench --bench run_cost` (release-like `bench` profile). A plugin that
+//! reads a captured output runs on its first recorded example that it judges
+//! (`examples/FIRSTWORD*/`, as the bad-input test finds it); the file and /proc
+//! checks run on their example directories; the network plugins (which need a
+//! live server) are left to their own benches and listed as such.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 60;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The release-like binary of `name`, built by `cargo bench`.
+fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/run_cost-… → target/<profile>/<name>
+    exe.parent().unwrap().parent().unwrap().join(name)
+}
+
+struct Cost {
+    cpu: Duration,
+    wall: Duration,
+    rss_kb: i64,
+    code: i32,
+    line: String,
+}
+
+fn run_once(argv: &[String]) -> Cost {
+    use std::io::Read;
+    let started = Instant::now();
+    let mut child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{argv:?}: {e}"));
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: reaping the child this function spawned.
+    unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    Cost {
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        wall,
+        rss_kb: usage.ru_maxrss,
+        code: std::process::ExitStatus::from_raw(status)
+            .code()
+            .unwrap_or(-1),
+        line: String::from_utf8_lossy(&out)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
+/// Medians of cpu and wall, the peak RSS, and the last answer.
+fn measure(argv: &[String]) -> Cost {
+    let mut runs: Vec<Cost> = (0..RUNS).map(|_| run_once(argv)).collect();
+    let rss_kb = runs.iter().map(|c| c.rss_kb).max().unwrap();
+    let mut cpu: Vec<Duration> = runs.iter().map(|c| c.cpu).collect();
+    let mut wall: Vec<Duration> = runs.iter().map(|c| c.wall).collect();
+    cpu.sort();
+    wall.sort();
+    let last = runs.pop().unwrap();
+    Cost {
+        cpu: cpu[RUNS / 2],
+        wall: wall[RUNS / 2],
+        rss_kb,
+        ..last
+    }
+}
+
+/// `--help` mentions `--input`?
+fn takes_input(path: &Path) -> (bool, bool) {
+    let help = Command::new(path).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    (help.contains("--input"), help.contains("--state-dir"))
+}
+
+fn examples_of(name: &str) -> Vec<PathBuf> {
+    let stem = name.trim_start_matches("check_");
+    let first = stem.split('_').next().unwrap();
+    let mut files = Vec::new();
+    let mut stack: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && p.file_name().unwrap().to_string_lossy().starts_with(first))
+        .collect();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if !matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("py" | "sh" | "md")
+            ) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The arguments that run `name` on a shipped example, or why it cannot.
+fn example_args(name: &str, path: &Path, state_dir: &Path) -> Result<Vec<String>, &'static str> {
+    let ex = |p: &str| repo().join("examples").join(p).display().to_string();
+    let fixed: Option<Vec<String>> = match name {
+        "check_smith_stonith" => Some(vec![
+            "--dir".into(),
+            ex("smith-stonith/normal/primary"),
+            "--peer-dir".into(),
+            ex("smith-stonith/normal/secondary"),
+        ]),
+        "check_iepm_keepalive" => Some(vec![
+            "--dir".into(),
+            ex("iepm-keepalives"),
+            "-w".into(),
+            "100000000".into(),
+            "-c".into(),
+            "100000000".into(),
+        ]),
+        "check_iepm_servers" => Some(vec!["--config".into(), ex("iepm-config/servers.alive")]),
+        "check_iepm_hung" => Some(vec!["--config".into(), ex("iepm-config/cleanup-list")]),
+        "check_seon_daemons" => Some(vec!["--pid-file".into(), ex("seon/recorded-pids")]),
+        _ => None,
+    };
+    if let Some(args) = fixed {
+        return Ok(args);
+    }
+    let (input, state) = takes_input(path);
+    if !input {
+        return Err("needs a live server: see its own bench");
+    }
+    for file in examples_of(name) {
+        let mut args = vec!["--input".to_string(), file.display().to_string()];
+        if state {
+            args.extend(["--state-dir".to_string(), state_dir.display().to_string()]);
+        }
+        let mut argv = vec![path.display().to_string()];
+        argv.extend(args.clone());
+        if run_once(&argv).code != 3 {
+            return Ok(args);
+        }
+    }
+    Err("no recorded example it judges")
+}
+
+fn plugins() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo().join("bin"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".rs").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("run_cost bench: run it with `cargo bench --bench run_cost`");
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let baseline = measure(&["/bin/true".to_string()]);
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("cost of one run, median of {RUNS} (cpu = user + system from wait4; RSS = peak)\n");
+    println!(
+        "{:<28} {:>9} {:>7} {:>9} {:>7} {:>9} {:>6}  answer",
+        "plugin", "cpu ms", "×true", "wall ms", "×true", "RSS KiB", "×true"
+    );
+    println!(
+        "{:<28} {:>9.3} {:>7} {:>9.3} {:>7} {:>9} {:>6}",
+        "/bin/true",
+        ms(baseline.cpu),
+        "1.0",
+        ms(baseline.wall),
+        "1.0",
+        baseline.rss_kb,
+        "1.0"
+    );
+    let ratio = |a: f64, b: f64| {
+        if b > 0.0 {
+            format!("{:.1}", a / b)
+        } else {
+            "-".into()
+        }
+    };
+    for name in plugins() {
+        let path = binary(&name);
+        if !path.exists() {
+            println!("{name:<28} not built (feature off?)");
+            continue;
+        }
+        let args = match example_args(&name, &path, state.path()) {
+            Ok(args) => args,
+            Err(why) => {
+                println!("{name:<28} -- {why}");
+                continue;
+            }
+        };
+        let mut argv = vec![path.display().to_string()];
+        argv.extend(args);
+        let cost = measure(&argv);
+        println!(
+            "{:<28} {:>9.3} {:>7} {:>9.3} {:>7} {:>9} {:>6}  {}",
+            name,
+            ms(cost.cpu),
+            ratio(ms(cost.cpu), ms(baseline.cpu)),
+            ms(cost.wall),
+            ratio(ms(cost.wall), ms(baseline.wall)),
+            cost.rss_kb,
+            ratio(cost.rss_kb as f64, baseline.rss_kb as f64),
+            cost.line.chars().take(60).collect::<String>()
+        );
+    }
+}
