@@ -9,41 +9,16 @@
 #[path = "../tests/support/procs.rs"]
 mod procs_support;
 
+#[path = "support/cost.rs"]
+mod cost;
+
+use cost::{medians, ms};
 use procs_support::{free_port, StandIn, PYTHON};
 use serde_json::json;
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 const CHECK_PROCS: &str = "/usr/lib/nagios/plugins/check_procs";
 const RUNS: usize = 50;
-
-/// Runs each command `RUNS` times, alternating them so that the load of a shared
-/// machine weighs on both alike; returns each one's median and last first line.
-fn median_runs(commands: &[&[String]]) -> Vec<(Duration, String)> {
-    let mut times = vec![Vec::with_capacity(RUNS); commands.len()];
-    let mut lines = vec![String::new(); commands.len()];
-    for _ in 0..RUNS {
-        for (i, argv) in commands.iter().enumerate() {
-            let started = Instant::now();
-            let out = Command::new(&argv[0]).args(&argv[1..]).output().unwrap();
-            times[i].push(started.elapsed());
-            lines[i] = String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_string();
-        }
-    }
-    times
-        .into_iter()
-        .zip(lines)
-        .map(|(mut t, line)| {
-            t.sort();
-            (t[RUNS / 2], line)
-        })
-        .collect()
-}
 
 fn main() {
     // `cargo test --all-targets` runs this too, without `--bench`: no timing there.
@@ -99,28 +74,36 @@ fn main() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    // Warm-up runs (page cache, dynamic loader), then the measured ones.
-    for argv in [&ours, &theirs] {
-        Command::new(&argv[0]).args(&argv[1..]).output().unwrap();
-    }
-    let results = median_runs(&[&ours, &theirs]);
-    let (our_time, our_line) = results[0].clone();
-    let (their_time, their_line) = results[1].clone();
+    let truth = vec!["/bin/true".to_string()];
+    let results = medians(&[&ours, &theirs, &truth], RUNS);
+    let (o, t, base) = (&results[0], &results[1], &results[2]);
     println!(
-        "process table: {processes} processes; {RUNS} runs each, alternated, median wall time"
+        "process table: {processes} processes; {RUNS} runs each, alternated, medians (cpu = user + system)"
+    );
+    println!("{:<52} {:>9} {:>9}", "", "cpu ms", "wall ms");
+    println!(
+        "{:<52} {:>9.3} {:>9.3}  {}",
+        "check_seon_daemons (4 daemons, 3 children, 3 ports)",
+        ms(o.cpu),
+        ms(o.wall),
+        o.line.split(" | ").next().unwrap_or("")
     );
     println!(
-        "check_seon_daemons (4 daemons, 3 children, 3 ports): {:>8.2} ms  {}",
-        our_time.as_secs_f64() * 1e3,
-        our_line.split(" | ").next().unwrap_or("")
+        "{:<52} {:>9.3} {:>9.3}  {}",
+        "check_procs -C seonrd (one name, no ports)",
+        ms(t.cpu),
+        ms(t.wall),
+        t.line.split(" | ").next().unwrap_or("")
     );
     println!(
-        "check_procs -C seonrd (one name, no ports):          {:>8.2} ms  {}",
-        their_time.as_secs_f64() * 1e3,
-        their_line.split(" | ").next().unwrap_or("")
+        "{:<52} {:>9.3} {:>9.3}",
+        "/bin/true",
+        ms(base.cpu),
+        ms(base.wall)
     );
     println!(
-        "ratio check_procs / check_seon_daemons: {:.2}",
-        their_time.as_secs_f64() / our_time.as_secs_f64()
+        "cpu: check_procs / check_seon_daemons {:.2}; wall: {:.2}",
+        t.cpu.as_secs_f64() / o.cpu.as_secs_f64().max(1e-9),
+        t.wall.as_secs_f64() / o.wall.as_secs_f64().max(1e-9)
     );
 }

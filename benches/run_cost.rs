@@ -8,10 +8,12 @@
 //! checks run on their example directories; the network plugins (which need a
 //! live server) are left to their own benches and listed as such.
 
-use std::os::unix::process::ExitStatusExt;
+#[path = "support/cost.rs"]
+mod cost;
+
+use cost::{medians, ms, run_once};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 const RUNS: usize = 60;
 
@@ -24,65 +26,6 @@ fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/run_cost-… → target/<profile>/<name>
     exe.parent().unwrap().parent().unwrap().join(name)
-}
-
-struct Cost {
-    cpu: Duration,
-    wall: Duration,
-    rss_kb: i64,
-    code: i32,
-    line: String,
-}
-
-fn run_once(argv: &[String]) -> Cost {
-    use std::io::Read;
-    let started = Instant::now();
-    let mut child = Command::new(&argv[0])
-        .args(&argv[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{argv:?}: {e}"));
-    let mut out = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: reaping the child this function spawned.
-    unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    let wall = started.elapsed();
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    Cost {
-        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
-        wall,
-        rss_kb: usage.ru_maxrss,
-        code: std::process::ExitStatus::from_raw(status)
-            .code()
-            .unwrap_or(-1),
-        line: String::from_utf8_lossy(&out)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string(),
-    }
-}
-
-/// Medians of cpu and wall, the peak RSS, and the last answer.
-fn measure(argv: &[String]) -> Cost {
-    let mut runs: Vec<Cost> = (0..RUNS).map(|_| run_once(argv)).collect();
-    let rss_kb = runs.iter().map(|c| c.rss_kb).max().unwrap();
-    let mut cpu: Vec<Duration> = runs.iter().map(|c| c.cpu).collect();
-    let mut wall: Vec<Duration> = runs.iter().map(|c| c.wall).collect();
-    cpu.sort();
-    wall.sort();
-    let last = runs.pop().unwrap();
-    Cost {
-        cpu: cpu[RUNS / 2],
-        wall: wall[RUNS / 2],
-        rss_kb,
-        ..last
-    }
 }
 
 /// `--help` mentions `--input`?
@@ -180,8 +123,8 @@ fn main() {
         return;
     }
     let state = tempfile::tempdir().unwrap();
-    let baseline = measure(&["/bin/true".to_string()]);
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let truth = vec!["/bin/true".to_string()];
+    let baseline = medians(&[&truth], RUNS).remove(0);
     println!("cost of one run, median of {RUNS} (cpu = user + system from wait4; RSS = peak)\n");
     println!(
         "{:<28} {:>9} {:>7} {:>9} {:>7} {:>9} {:>6}  answer",
@@ -219,7 +162,7 @@ fn main() {
         };
         let mut argv = vec![path.display().to_string()];
         argv.extend(args);
-        let cost = measure(&argv);
+        let cost = medians(&[&argv], RUNS).remove(0);
         println!(
             "{:<28} {:>9.3} {:>7} {:>9.3} {:>7} {:>9} {:>6}  {}",
             name,
