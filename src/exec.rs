@@ -19,6 +19,10 @@ pub struct ExecOptions {
     pub output_limit: usize,
     /// Extra environment variables for the child.
     pub env: Vec<(String, String)>,
+    /// When set, the child is killed once this deadline passes and [`run`]
+    /// reports "no answer from 'COMMAND' within N s" (CRITICAL: the vendor
+    /// tool hung) before the watchdog fires. Usually `crate::deadline::current()`.
+    pub deadline: Option<crate::deadline::Deadline>,
 }
 
 impl Default for ExecOptions {
@@ -27,6 +31,7 @@ impl Default for ExecOptions {
             locale: "C".to_string(),
             output_limit: DEFAULT_OUTPUT_LIMIT,
             env: Vec::new(),
+            deadline: None,
         }
     }
 }
@@ -53,6 +58,33 @@ impl CommandOutput {
             .find(|l| !l.is_empty())
             .unwrap_or("")
     }
+}
+
+/// Kills process group `pgid` when `deadline` passes, unless the returned
+/// sender is dropped first; the thread's result says whether it killed.
+fn kill_at(
+    deadline: crate::deadline::Deadline,
+    pgid: i32,
+) -> (
+    std::sync::mpsc::Sender<()>,
+    std::thread::JoinHandle<bool>,
+    std::time::Duration,
+) {
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let allowed = deadline.remaining();
+    let killer = std::thread::spawn(move || {
+        match finished.recv_timeout(allowed) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                // SAFETY: kill(2) on the process group this run created.
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+                true
+            }
+            _ => false,
+        }
+    });
+    (done, killer, allowed)
 }
 
 pub fn describe_status(status: &ExitStatus) -> String {
@@ -103,6 +135,13 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
         .map_err(|e| Failure::unknown(format!("cannot run '{program}': {e}")))?;
     let pgid = child.id() as i32;
     register_child_group(pgid);
+    let (done, expired, allowed) = match options.deadline {
+        Some(deadline) => {
+            let (done, expired, allowed) = kill_at(deadline, pgid);
+            (Some(done), Some(expired), allowed)
+        }
+        None => (None, None, std::time::Duration::ZERO),
+    };
 
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let stderr_reader = std::thread::spawn(move || {
@@ -129,6 +168,15 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
     let status = child.wait();
     let err_bytes = stderr_reader.join().unwrap_or_default();
     unregister_child_group(pgid);
+    drop(done);
+    if let Some(expired) = expired {
+        if expired.join().unwrap_or(false) {
+            return Err(Failure::critical(format!(
+                "no answer from '{shown}' within {} s",
+                crate::duration::seconds(allowed)
+            )));
+        }
+    }
     if too_large {
         return Err(Failure::unknown(format!(
             "'{program}' printed more than {} bytes; refusing to parse it",
@@ -189,6 +237,37 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn a_command_past_the_deadline_is_killed_and_named() {
+        let options = ExecOptions {
+            deadline: Some(crate::deadline::Deadline::new(
+                std::time::Instant::now(),
+                std::time::Duration::from_millis(500),
+            )),
+            ..ExecOptions::default()
+        };
+        let started = std::time::Instant::now();
+        let err = run(&argv(&["sleep", "5"]), &options).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(err.state, crate::State::Critical);
+        assert!(
+            err.message
+                .starts_with("no answer from 'sleep 5' within 0.4 s"),
+            "{}",
+            err.message
+        );
+        // A quick command is not disturbed by its deadline.
+        let options = ExecOptions {
+            deadline: Some(crate::deadline::Deadline::new(
+                std::time::Instant::now(),
+                std::time::Duration::from_secs(5),
+            )),
+            ..ExecOptions::default()
+        };
+        let out = run(&argv(&["true"]), &options).unwrap();
+        assert_eq!(out.status.code(), Some(0));
     }
 
     #[test]
