@@ -13,7 +13,7 @@
 //! listed, is WARNING.
 
 use super::quote;
-use crate::output::{Check, Item};
+use crate::output::{plural, Check, Item};
 use crate::perfdata::{Perfdata, Uom};
 use crate::status::State;
 use crate::threshold::Thresholds;
@@ -123,14 +123,17 @@ pub fn evaluate(parsed: &Channels, options: &Options) -> Check {
     if rows != channels {
         check.item(Item::new(
             State::Warning,
-            format!("Asterisk says {channels} active channels but lists {rows}"),
+            format!(
+                "Asterisk says {} but lists {rows}",
+                plural(channels as usize, "active channel")
+            ),
         ));
     }
     let mut judged = options
         .channels
         .judge("channels", channels as f64, Uom::None);
     judged.perfdata = judged.perfdata.min(0.0);
-    check.item(judged.item(format!("{channels} active channels")));
+    check.item(judged.item(plural(channels as usize, "active channel")));
     match parsed.calls {
         Some(calls) => {
             let mut judged = options.calls.judge("calls", calls as f64, Uom::None);
@@ -140,13 +143,23 @@ pub fn evaluate(parsed: &Channels, options: &Options) -> Check {
             }
             let text = match parsed.max_calls {
                 Some(max) => format!("{calls} of {max} max active calls"),
-                None => format!("{calls} active calls"),
+                None => plural(calls as usize, "active call"),
             };
-            check.item(judged.item(text));
+            let mut item = judged.item(text);
+            if let Some(processed) = parsed.processed {
+                item = item.perf(
+                    Perfdata::new("calls_processed", processed as f64, Uom::Counter).min(0.0),
+                );
+            }
+            check.item(item);
             if calls > channels {
                 check.item(Item::new(
                     State::Warning,
-                    format!("{calls} active calls but only {channels} channels: inconsistent"),
+                    format!(
+                        "{} but only {}: inconsistent",
+                        plural(calls as usize, "active call"),
+                        plural(channels as usize, "channel")
+                    ),
                 ));
             }
         }
@@ -157,15 +170,19 @@ pub fn evaluate(parsed: &Channels, options: &Options) -> Check {
             ));
         }
     }
-    if let Some(processed) = parsed.processed {
-        check.perf(Perfdata::new("calls_processed", processed as f64, Uom::Counter).min(0.0));
-    }
     let mut summary = format!(
-        "{channels} active channels, {} active calls",
-        parsed.calls.map_or("?".to_string(), |c| c.to_string())
+        "{}, {}",
+        plural(channels as usize, "active channel"),
+        parsed
+            .calls
+            .map_or("? active calls".to_string(), |c| plural(
+                c as usize,
+                "active call"
+            ))
     );
     if let Some(processed) = parsed.processed {
-        summary.push_str(&format!(", {processed} calls processed"));
+        summary.push_str(&format!(", {}", plural(processed as usize, "call")));
+        summary.push_str(" processed");
     }
     check.ok_summary(summary);
     check
@@ -193,7 +210,7 @@ mod tests {
         assert_eq!(check.state(), State::Ok);
         assert_eq!(
             check.render_text("C", 0).lines().next().unwrap(),
-            "C OK - 2 active channels, 1 active calls, 1042 calls processed | calls_processed=1042c;;;0 channels=2;;;0 calls=1;;;0"
+            "C OK - 2 active channels, 1 active call, 1042 calls processed | channels=2;;;0 calls=1;;;0 calls_processed=1042c;;;0"
         );
     }
 

@@ -531,10 +531,12 @@ pub fn evaluate(listing: &Listing, options: &Options) -> Check {
             .map(|p| p.name.clone())
             .collect()
     };
-    let what = match &options.like {
-        Some(like) => format!("peers like '{like}'"),
-        None => "peers".to_string(),
+    let like = match &options.like {
+        Some(like) => format!(" like '{like}'"),
+        None => String::new(),
     };
+    // "1 peer like 'SDO'", "38 peers like 'SDO'".
+    let peers_of = |n: usize| format!("{}{like}", plural(n, "peer"));
 
     for (line, text) in &listing.garbled {
         check.item(Item::new(
@@ -574,7 +576,7 @@ pub fn evaluate(listing: &Listing, options: &Options) -> Check {
     if total == 0 {
         check.item(Item::new(
             State::Warning,
-            format!("no {what}: Asterisk lists none (configuration not loaded?)"),
+            format!("no peers{like}: Asterisk lists none (configuration not loaded?)"),
         ));
     } else {
         let (value, uom, label) = if options.percent {
@@ -594,7 +596,7 @@ pub fn evaluate(listing: &Listing, options: &Options) -> Check {
             judged.perfdata = judged.perfdata.max(total as f64);
         }
         let text = if offline == 0 {
-            format!("{total} {what}: {}", parts.join(", "))
+            format!("{}: {}", peers_of(total), parts.join(", "))
         } else {
             let share = if options.percent {
                 format!(
@@ -605,7 +607,8 @@ pub fn evaluate(listing: &Listing, options: &Options) -> Check {
                 String::new()
             };
             format!(
-                "{offline} of {total} {what} offline{share}: {}",
+                "{offline} of {} offline{share}: {}",
+                peers_of(total),
                 some_names(&offline_names, 4)
             )
         };
@@ -723,9 +726,9 @@ pub fn evaluate(listing: &Listing, options: &Options) -> Check {
         .perf(Perfdata::new("unmonitored", of(Reach::Unmonitored) as f64, Uom::None).min(0.0));
 
     let mut summary = if total == 0 {
-        format!("no {what}")
+        format!("no peers{like}")
     } else {
-        format!("{total} {what}: {}", parts.join(", "))
+        format!("{}: {}", peers_of(total), parts.join(", "))
     };
     if let Some((peer, ms, _)) = worst {
         summary.push_str(&format!(

@@ -491,7 +491,9 @@ pub fn evaluate(listing: &Listing, options: &Options) -> Check {
     if options.expect_paused && members_total > 0 {
         summary.push_str(", all paused");
     }
-    check.ok_summary(summary);
+    if !listing.queues.is_empty() {
+        check.ok_summary(summary);
+    }
     check
 }
 
