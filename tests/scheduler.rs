@@ -588,6 +588,7 @@ object Host "e2e" {
 	address = "127.0.0.1"
 	vars.smith_stonith_dir = "{sop_primary}"
 	vars.smith_stonith_peer_dir = "{sop_secondary}"
+	vars.asterisk_peers_input = "{sop_peers}"
 }}
 object Host "sop2" {{
 	import "opscheck-netconsole-sop-secondary"
@@ -629,6 +630,8 @@ object Service "keepalive-stale" {{
 }}
 "#,
         sop_primary = smith("failover", "primary"),
+        // The guide's 38 phones, read with the template's --like SDO.
+        sop_peers = work.s("inputs/asterisk/1.4/sip-show-peers-like-SDO.txt"),
         sop_secondary = smith("failover", "secondary"),
         // On the secondary SOP, its own flags are the secondary's: read as a
         // primary (the CheckCommand's default role) this would be WARNING.
@@ -710,6 +713,14 @@ object Zone "agent" {
     expected.insert(
         "sop2!smith-stonith".into(),
         e(2, "SMITH_STONITH CRITICAL - invalid", "master"),
+    );
+    expected.insert(
+        "sop1!asterisk-phones".into(),
+        e(
+            0,
+            "ASTERISK_PEERS OK - 38 peers like 'SDO': 30 online",
+            "master",
+        ),
     );
     expected.insert(
         "iepm1!iepm-keepalive".into(),
@@ -798,6 +809,10 @@ object Zone "agent" {
                 ("disk", "disk"),
                 ("http", "http"),
                 ("smith-stonith", "smith_stonith"),
+                ("asterisk-channels", "asterisk_channels"),
+                ("asterisk-phones", "asterisk_peers"),
+                ("netconsole-probe", "asterisk_peers"),
+                ("asterisk-queues", "asterisk_queues"),
             ],
         ),
         (
@@ -807,6 +822,10 @@ object Zone "agent" {
                 ("disk", "disk"),
                 ("http", "http"),
                 ("smith-stonith", "smith_stonith"),
+                ("asterisk-channels", "asterisk_channels"),
+                ("asterisk-phones", "asterisk_peers"),
+                ("netconsole-probe", "asterisk_peers"),
+                ("asterisk-queues", "asterisk_queues"),
             ],
         ),
         (

@@ -452,6 +452,21 @@ pub struct Options {
     pub like: Option<String>,
 }
 
+impl Default for Options {
+    /// No thresholds, LAGGED is WARNING, never-registered peers not counted.
+    fn default() -> Self {
+        Options {
+            offline: Thresholds::default(),
+            percent: false,
+            latency: Thresholds::default(),
+            required: Vec::new(),
+            lagged: State::Warning,
+            count_unregistered: false,
+            like: None,
+        }
+    }
+}
+
 impl Options {
     fn offline(&self, reach: Reach) -> bool {
         match reach {
