@@ -41,7 +41,9 @@ pub fn run<T>(
 }
 
 /// Text from Asterisk without terminal colour sequences (`ESC [ … m`, which
-/// `queue show` prints around member states) and carriage returns.
+/// `queue show` prints around member states) and carriage returns; other
+/// control characters (but line feeds and tabs) become `?`, so that none
+/// reaches a status line raw.
 pub fn strip_terminal(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -59,6 +61,8 @@ pub fn strip_terminal(text: &str) -> String {
                 }
             }
             '\r' => {}
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => out.push('?'),
             _ => out.push(c),
         }
     }
@@ -128,7 +132,8 @@ mod tests {
             strip_terminal("a \u{1b}[1;32;40m(Not in use)\u{1b}[0m\r\n"),
             "a (Not in use)\n"
         );
-        assert_eq!(strip_terminal("plain"), "plain");
+        assert_eq!(strip_terminal("plain\tx"), "plain\tx");
+        assert_eq!(strip_terminal("bell\u{7}\u{0}"), "bell??");
     }
 
     #[test]
