@@ -592,6 +592,7 @@ object Host "e2e" {
 	vars.mshell_bundles_bundles = 47
 	vars.netconsole_sessions_input = "{inputs}/netconsole/ncctl-primary.txt"
 	vars.netconsole_sessions_peer_input = "{inputs}/netconsole/ncctl-secondary-missing.txt"
+	vars.asterisk_peers_input = "{sop_peers}"
 }}
 object Host "sop2" {{
 	import "opscheck-netconsole-sop-secondary"
@@ -636,6 +637,8 @@ object Service "keepalive-stale" {{
 }}
 "#,
         sop_primary = smith("failover", "primary"),
+        // The guide's 38 phones, read with the template's --like SDO.
+        sop_peers = work.s("inputs/asterisk/1.4/sip-show-peers-like-SDO.txt"),
         sop_secondary = smith("failover", "secondary"),
         // On the secondary SOP, its own flags are the secondary's: read as a
         // primary (the CheckCommand's default role) this would be WARNING.
@@ -746,6 +749,14 @@ object Zone "agent" {
         ),
     );
     expected.insert(
+        "sop1!asterisk-phones".into(),
+        e(
+            0,
+            "ASTERISK_PEERS OK - 38 peers like 'SDO': 30 online",
+            "master",
+        ),
+    );
+    expected.insert(
         "iepm1!iepm-keepalive".into(),
         e(0, "IEPM_KEEPALIVE OK - ", "agent"),
     );
@@ -834,6 +845,10 @@ object Zone "agent" {
                 ("smith-stonith", "smith_stonith"),
                 ("mshell-bundles", "mshell_bundles"),
                 ("netconsole-sessions", "netconsole_sessions"),
+                ("asterisk-channels", "asterisk_channels"),
+                ("asterisk-phones", "asterisk_peers"),
+                ("netconsole-probe", "asterisk_peers"),
+                ("asterisk-queues", "asterisk_queues"),
             ],
         ),
         (
@@ -845,6 +860,10 @@ object Zone "agent" {
                 ("smith-stonith", "smith_stonith"),
                 ("mshell-bundles", "mshell_bundles"),
                 ("netconsole-sessions", "netconsole_sessions"),
+                ("asterisk-channels", "asterisk_channels"),
+                ("asterisk-phones", "asterisk_peers"),
+                ("netconsole-probe", "asterisk_peers"),
+                ("asterisk-queues", "asterisk_queues"),
             ],
         ),
         (
