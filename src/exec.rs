@@ -80,6 +80,27 @@ pub fn split_command(text: &str) -> Result<Vec<String>, Failure> {
 /// A command that cannot be started is UNKNOWN (the plugin's own setup); one
 /// that prints more than the limit is UNKNOWN and is killed.
 pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Failure> {
+    run_inner(argv, options, None)
+}
+
+/// [`run`] with a time limit from the run's [`Deadline`](crate::deadline::Deadline):
+/// when the command has not ended by then, its process group is killed and the
+/// result is a [`Failure`] in `state` saying "no answer from NAME within N s",
+/// so the plugin reports the slow command itself, before the watchdog.
+pub fn run_within(
+    argv: &[String],
+    options: &ExecOptions,
+    deadline: &crate::deadline::Deadline,
+    state: crate::State,
+) -> Result<CommandOutput, Failure> {
+    run_inner(argv, options, Some((deadline, state)))
+}
+
+fn run_inner(
+    argv: &[String],
+    options: &ExecOptions,
+    limit: Option<(&crate::deadline::Deadline, crate::State)>,
+) -> Result<CommandOutput, Failure> {
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| Failure::unknown("the command is empty"))?;
@@ -103,6 +124,24 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
         .map_err(|e| Failure::unknown(format!("cannot run '{program}': {e}")))?;
     let pgid = child.id() as i32;
     register_child_group(pgid);
+    // The killer waits for the deadline unless told (by the sender's drop) that
+    // the command ended; it then kills the group so that the reads below end.
+    let (ended, ended_rx) = std::sync::mpsc::channel::<()>();
+    let killer = limit.map(|(deadline, _)| {
+        let wait = deadline.remaining();
+        std::thread::spawn(move || {
+            let timed_out = matches!(
+                ended_rx.recv_timeout(wait),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+            );
+            if timed_out {
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+            }
+            timed_out
+        })
+    });
 
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let stderr_reader = std::thread::spawn(move || {
@@ -127,8 +166,19 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
         }
     }
     let status = child.wait();
+    drop(ended);
+    let timed_out = killer.is_some_and(|k| k.join().unwrap_or(false));
     let err_bytes = stderr_reader.join().unwrap_or_default();
     unregister_child_group(pgid);
+    if let (true, Some((deadline, state))) = (timed_out, limit) {
+        return Err(Failure {
+            state,
+            message: format!(
+                "no answer from '{program}' within {} s",
+                deadline.budget_text()
+            ),
+        });
+    }
     if too_large {
         return Err(Failure::unknown(format!(
             "'{program}' printed more than {} bytes; refusing to parse it",
@@ -189,6 +239,40 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn a_command_past_the_deadline_is_killed_and_named() {
+        let deadline = crate::deadline::Deadline::new(
+            std::time::Instant::now(),
+            std::time::Duration::from_millis(300),
+        );
+        let started = std::time::Instant::now();
+        let err = run_within(
+            &argv(&["sh", "-c", "sleep 30 & sleep 30"]),
+            &ExecOptions::default(),
+            &deadline,
+            crate::State::Critical,
+        )
+        .unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(err.state, crate::State::Critical);
+        assert!(
+            err.message.starts_with("no answer from 'sh' within"),
+            "{}",
+            err.message
+        );
+        let quick = run_within(
+            &argv(&["echo", "hi"]),
+            &ExecOptions::default(),
+            &crate::deadline::Deadline::new(
+                std::time::Instant::now(),
+                std::time::Duration::from_secs(5),
+            ),
+            crate::State::Critical,
+        )
+        .unwrap();
+        assert_eq!(quick.stdout, "hi\n");
     }
 
     #[test]

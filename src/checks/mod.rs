@@ -12,3 +12,4 @@ pub mod proc_match;
 pub mod seon_daemons;
 pub mod sip_options;
 pub mod smith_stonith;
+pub mod systemd_unit;
