@@ -799,8 +799,8 @@ fn judge_unit(
                 }
                 if active {
                     healthy.push(format!(
-                        "{} of {} in its cgroup",
-                        plural(found, "expected process"),
+                        "{found} expected {} of {} in its cgroup",
+                        if found == 1 { "process" } else { "processes" },
                         pids.len()
                     ));
                 }
