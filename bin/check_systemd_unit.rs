@@ -3,6 +3,7 @@ use clap::builder::NonEmptyStringValueParser;
 use clap::Parser;
 use opscheck::checks::systemd_unit::{self, unit_name, Expect, Options, Preset, Source};
 use opscheck::cli::CommonArgs;
+use opscheck::definitions::Hints;
 use opscheck::state::StateArgs;
 use opscheck::{CheckResult, Failure, Plugin, Range, Thresholds};
 use std::path::PathBuf;
@@ -115,6 +116,14 @@ fn non_empty_path(text: &str) -> Result<PathBuf, String> {
 
 impl Plugin for Args {
     const SERVICE: &'static str = "SYSTEMD_UNIT";
+
+    /// The ITL's check_systemd names its unit `systemd_unit`: a host or service
+    /// variable set for it serves this command too.
+    const DEFINITION: Hints = Hints {
+        vars: &[("unit", "systemd_unit")],
+        defaults: &[],
+        env: &[],
+    };
 
     fn common(&self) -> &CommonArgs {
         &self.common
