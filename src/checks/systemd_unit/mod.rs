@@ -11,7 +11,7 @@ pub mod show;
 
 use crate::checks::proc_match::{self, Filter, Table};
 use crate::exec::{self, ExecOptions};
-use crate::output::{one_line, plural, Check, Item};
+use crate::output::{plural, Check, Item};
 use crate::perfdata::{Perfdata, Uom};
 use crate::range::Range;
 use crate::runner::Failure;
@@ -25,6 +25,17 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 pub const PLUGIN: &str = "check_systemd_unit";
+
+/// Outside text (systemd's, a unit name) as one output line: no line breaks,
+/// no `|`, and no control bytes (an escape sequence in a unit name must not
+/// reach the operator's terminal or the scheduler's parser).
+pub fn shown(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
+        .collect();
+    crate::output::one_line(&clean)
+}
 
 /// Unit suffixes systemd knows; a name without one is a service.
 const SUFFIXES: &[&str] = &[
@@ -52,7 +63,7 @@ pub fn unit_name(given: &str) -> Result<String, String> {
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || c == '/')
     {
-        return Err(format!("'{}' is not a unit name", one_line(name)));
+        return Err(format!("'{}' is not a unit name", shown(name)));
     }
     if SUFFIXES
         .iter()
@@ -86,7 +97,7 @@ impl FromStr for Expect {
             return Err(format!("'{s}' names no process"));
         }
         if name.chars().any(|c| c.is_control() || c == '\'') {
-            return Err(format!("'{}' is not a process name", one_line(name)));
+            return Err(format!("'{}' is not a process name", shown(name)));
         }
         Ok(Expect {
             name: name.to_string(),
@@ -198,18 +209,18 @@ pub fn assess(p: &Properties, expect_sub_state: &[String]) -> (State, String) {
             let why = p
                 .get("LoadError")
                 .and_then(|e| e.split_once(' ').map(|(_, m)| m.trim_matches('"')))
-                .map(|m| format!(": {}", one_line(m)))
+                .map(|m| format!(": {}", shown(m)))
                 .unwrap_or_default();
             return (
                 State::Critical,
-                format!("not loaded ({}){why}", one_line(other)),
+                format!("not loaded ({}){why}", shown(other)),
             );
         }
     }
     let states = if sub.is_empty() {
-        one_line(active)
+        shown(active)
     } else {
-        format!("{} ({})", one_line(active), one_line(sub))
+        format!("{} ({})", shown(active), shown(sub))
     };
     match active {
         "active" => {
@@ -242,7 +253,7 @@ pub fn assess(p: &Properties, expect_sub_state: &[String]) -> (State, String) {
         "failed" | "inactive" => {
             let why = result
                 .filter(|r| *r != "success")
-                .map(|r| format!(", result {}", one_line(r)))
+                .map(|r| format!(", result {}", shown(r)))
                 .unwrap_or_default();
             (State::Critical, format!("{states}{why}"))
         }
@@ -256,7 +267,7 @@ pub fn assess(p: &Properties, expect_sub_state: &[String]) -> (State, String) {
         "" => (State::Unknown, "no ActiveState in the output".to_string()),
         other => (
             State::Unknown,
-            format!("ActiveState '{}' not understood", one_line(other)),
+            format!("ActiveState '{}' not understood", shown(other)),
         ),
     }
 }
@@ -381,7 +392,7 @@ pub fn cgroup_pids(roots: &[PathBuf], control_group: &str) -> Result<(Vec<i32>, 
     if relative.split('/').any(|c| c == "..") {
         return Err(format!(
             "ControlGroup '{}' is not a cgroup path",
-            one_line(control_group)
+            shown(control_group)
         ));
     }
     let Some(dir) = roots
@@ -392,7 +403,7 @@ pub fn cgroup_pids(roots: &[PathBuf], control_group: &str) -> Result<(Vec<i32>, 
         let looked: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
         return Err(format!(
             "cgroup {} not found under {}",
-            one_line(control_group),
+            shown(control_group),
             looked.join(" or ")
         ));
     };
@@ -526,7 +537,7 @@ fn collect(options: &Options) -> Result<(Vec<(String, Properties)>, bool), Failu
                 return Err(Failure::critical(format!(
                     "systemctl show failed ({}): {}",
                     out.describe_status(),
-                    one_line(&out.first_error_line().chars().take(120).collect::<String>())
+                    shown(&out.first_error_line().chars().take(120).collect::<String>())
                 )));
             }
             (out.stdout, true)
@@ -539,9 +550,7 @@ fn collect(options: &Options) -> Result<(Vec<(String, Properties)>, bool), Failu
                 .into_iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    let name = p
-                        .get("Id")
-                        .map_or_else(|| format!("unit {}", i + 1), one_line);
+                    let name = p.get("Id").map_or_else(|| format!("unit {}", i + 1), shown);
                     (name, p)
                 })
                 .collect(),
@@ -598,7 +607,13 @@ pub fn check(options: &Options, state: &StateArgs) -> Result<Check, Failure> {
         } else {
             String::new()
         };
-        let mut expect = options.expect.clone();
+        // Each name once (its first range): perfdata labels must be unique.
+        let mut expect: Vec<Expect> = Vec::new();
+        for e in &options.expect {
+            if !expect.iter().any(|x| x.name == e.name) {
+                expect.push(e.clone());
+            }
+        }
         if let Some(preset) = options.preset.filter(|_| name == Preset::UNIT) {
             for process in preset.processes() {
                 if !expect.iter().any(|e| e.name == *process) {
@@ -637,11 +652,11 @@ fn judge_unit(
     roots: &[PathBuf],
     state_args: &StateArgs,
 ) -> Result<Item, Failure> {
-    let shown = one_line(name);
+    let unit_shown = shown(name);
     if props.is_empty() {
         return Ok(Item::new(
             State::Unknown,
-            format!("{shown}: not in the input"),
+            format!("{unit_shown}: not in the input"),
         ));
     }
     let (state, text) = assess(props, &options.expect_sub_state);
@@ -810,14 +825,14 @@ fn judge_unit(
 
     let worst = State::worst_of(findings.iter().map(|f| f.state));
     let text = if worst == State::Ok {
-        format!("{shown} {}", healthy.join(", "))
+        format!("{unit_shown} {}", healthy.join(", "))
     } else {
         let problems: Vec<&str> = findings
             .iter()
             .filter(|f| f.state == worst)
             .map(|f| f.text.as_str())
             .collect();
-        format!("{shown} {}", problems.join(", "))
+        format!("{unit_shown} {}", problems.join(", "))
     };
     let mut item = Item::new(worst, text);
     for p in perf {
@@ -827,10 +842,10 @@ fn judge_unit(
         item = item.detail(1, format!("MainPID {pid}"));
     }
     if let Some(cg) = props.get("ControlGroup") {
-        item = item.detail(2, format!("ControlGroup {}", one_line(cg)));
+        item = item.detail(2, format!("ControlGroup {}", shown(cg)));
     }
     if let Some(ufs) = props.get("UnitFileState") {
-        item = item.detail(2, format!("UnitFileState {}", one_line(ufs)));
+        item = item.detail(2, format!("UnitFileState {}", shown(ufs)));
     }
     for finding in findings.into_iter().skip(1) {
         item = item.child(finding);
@@ -859,6 +874,14 @@ mod tests {
             ("Type", kind),
             ("Result", result),
         ])
+    }
+
+    #[test]
+    fn control_bytes_never_reach_the_output() {
+        let p = props(&[("LoadState", "weird\u{1b}[31m"), ("ActiveState", "x")]);
+        let (_, text) = assess(&p, &[]);
+        assert_eq!(text, "not loaded (weird?[31m)");
+        assert_eq!(shown("a|b\nc\t"), "a¦b c?");
     }
 
     #[test]

@@ -44,12 +44,11 @@ impl Properties {
     pub fn number(&self, key: &str) -> Result<Option<u64>, String> {
         match self.get(key) {
             None => Ok(None),
-            Some(text) => text.trim().parse::<u64>().map(Some).map_err(|_| {
-                format!(
-                    "{key} '{}' is not a number",
-                    crate::output::one_line(&cut(text, 40))
-                )
-            }),
+            Some(text) => {
+                text.trim().parse::<u64>().map(Some).map_err(|_| {
+                    format!("{key} '{}' is not a number", super::shown(&cut(text, 40)))
+                })
+            }
         }
     }
 
@@ -91,7 +90,7 @@ pub fn parse_show(text: &str) -> Result<Vec<Properties>, String> {
                 return Err(format!(
                     "line {} is not a systemctl show property (KEY=VALUE): '{}'",
                     number + 1,
-                    crate::output::one_line(&cut(line, 60))
+                    super::shown(&cut(line, 60))
                 ))
             }
         }
