@@ -530,3 +530,67 @@ fn usage_errors_are_unknown() {
         );
     }
 }
+
+#[test]
+fn postgres_titles_in_the_cgroup_are_counted() {
+    let m = manager();
+    // Processes titled as PostgreSQL 14 titles them (`exec -a` sets argv[0]):
+    // a postmaster, two walsenders and a client backend.
+    m.install(
+        "postgresql-14.service",
+        "[Service]\nType=simple\nExecStart=/bin/bash -c '\
+         (exec -a \"postgres: walsender repmgr 10.0.161.181(40814) streaming F/60DFDC00\" sleep 3600) & \
+         (exec -a \"postgres: walsender repmgr 10.0.161.182(47168) streaming F/60DFDC00\" sleep 3600) & \
+         (exec -a \"postgres: sre sre 127.0.0.1(43842) idle\" sleep 3600) & \
+         exec -a /usr/pgsql-14/bin/postmaster sleep 3600'\n",
+    );
+    m.ok(&["start", "postgresql-14.service"]);
+    let procs = m.cgroup_dir("postgresql-14.service").join("cgroup.procs");
+    let started = Instant::now();
+    while std::fs::read_to_string(&procs)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 4
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the stand-in postmaster did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let state = tempfile::tempdir().unwrap();
+    let v = json(live(m, state.path()).args([
+        "-u",
+        "postgresql-14",
+        "--min-uptime",
+        "0",
+        "--expect-process",
+        "postmaster",
+        "--expect-process",
+        "postgres: walsender=2:",
+        "--expect-process",
+        "postgres: walreceiver=0",
+    ]));
+    assert_eq!(v["state"], "OK", "{v}");
+    assert_eq!(perf(&v, "postmaster"), Some(1.0));
+    assert_eq!(perf(&v, "postgres: walsender"), Some(2.0));
+    assert_eq!(perf(&v, "postgres: walreceiver"), Some(0.0));
+    let r = run(live(m, state.path()).args([
+        "-u",
+        "postgresql-14",
+        "--min-uptime",
+        "0",
+        "--expect-process",
+        "postgres: walsender=3:",
+    ]));
+    assert_eq!(r.code, 2, "{}", r.text);
+    assert!(
+        r.text.starts_with(
+            "SYSTEMD_UNIT CRITICAL - postgresql-14.service postgres: walsender ×2, expected 3:"
+        ),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("'postgres: walsender'=2;;3:"), "{}", r.text);
+}
