@@ -347,12 +347,13 @@ fn a_unit_restarted_a_second_ago_warns() {
     let r = run(live(m, state.path()).args(["-u", "fresh"]));
     assert_eq!(r.code, 1, "{}", r.text);
     let first = r.text.lines().next().unwrap();
-    let ok = ["0", "1", "2"].iter().any(|s| {
-        first.starts_with(&format!(
-            "SYSTEMD_UNIT WARNING - fresh.service restarted {s} s ago |"
-        ))
-    });
-    assert!(ok, "{first}");
+    // "a second ago" on an idle machine; a loaded CI host may take a few more.
+    let ago: u64 = first
+        .strip_prefix("SYSTEMD_UNIT WARNING - fresh.service restarted ")
+        .and_then(|rest| rest.split_once(" s ago |"))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("{first}"));
+    assert!(ago < 30, "{first}");
     assert!(first.contains("uptime="), "{first}");
     // With --min-uptime 0 the same unit is fine.
     let r = run(live(m, state.path()).args(["-u", "fresh", "--min-uptime", "0"]));
