@@ -35,9 +35,10 @@
 //! `DBUS_SESSION_BUS_ADDRESS`, which systemctl would try first).
 //!
 //! The manager stops (`systemctl --user exit`) when the test binary exits (an
-//! `atexit` handler), and gets SIGTERM from the kernel if the binary dies
-//! (`PR_SET_PDEATHSIG`, set from a thread that lives as long as the process);
-//! cgroups left by an earlier run that died are removed at the next start.
+//! `atexit` handler, which also runs when tests fail), and gets SIGKILL from
+//! the kernel if the binary is killed (`PR_SET_PDEATHSIG`, set from a thread
+//! that lives as long as the process); the processes and cgroups such a run
+//! leaves are removed at the next start.
 #![allow(dead_code)]
 
 use std::os::unix::process::CommandExt;
@@ -87,7 +88,26 @@ fn remove_cgroup_tree(dir: &Path) {
     let _ = std::fs::remove_dir(dir);
 }
 
-/// Cgroups of earlier runs whose manager is gone.
+/// Every PID in the cgroup tree at `dir`.
+fn pids_in_tree(dir: &Path) -> Vec<i32> {
+    let mut pids: Vec<i32> = std::fs::read_to_string(dir.join("cgroup.procs"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                pids.extend(pids_in_tree(&entry.path()));
+            }
+        }
+    }
+    pids
+}
+
+/// Cgroups of earlier runs whose manager is gone (a test binary killed hard:
+/// its manager got SIGKILL from PR_SET_PDEATHSIG, the units' processes stayed):
+/// those processes are killed, then the cgroups removed.
 fn remove_stale_cgroups() {
     let Ok(entries) = std::fs::read_dir(cgroup_base()) else {
         return;
@@ -96,6 +116,12 @@ fn remove_stale_cgroups() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Some(pid) = name.strip_prefix(PREFIX) {
             if !Path::new(&format!("/proc/{pid}")).exists() {
+                for leftover in pids_in_tree(&entry.path()) {
+                    unsafe {
+                        libc::kill(leftover, libc::SIGKILL);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(100));
                 remove_cgroup_tree(&entry.path());
             }
         }
@@ -172,7 +198,9 @@ impl UserManager {
                     .stderr(log_file);
                 unsafe {
                     command.pre_exec(|| {
-                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                        // SIGKILL: a user manager may not exit on SIGTERM
+                        // (it starts exit.target, which can wait).
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
                         Ok(())
                     });
                 }
