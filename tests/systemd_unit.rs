@@ -596,3 +596,59 @@ fn postgres_titles_in_the_cgroup_are_counted() {
     );
     assert!(r.text.contains("'postgres: walsender'=2;;3:"), "{}", r.text);
 }
+
+#[test]
+fn with_several_units_expected_processes_count_in_all_their_cgroups() {
+    let m = manager();
+    install_sre(m);
+    m.install(
+        "influxdb.service",
+        "[Service]\nType=simple\nExecStart=/bin/bash -c 'exec -a /usr/bin/influxd sleep 3600'\n",
+    );
+    m.ok(&["start", "influxdb.service"]);
+    m.wait_for(
+        "influxdb.service",
+        "SubState",
+        Duration::from_secs(10),
+        |s| s == "running",
+    );
+    let state = tempfile::tempdir().unwrap();
+    let v = json(live(m, state.path()).args([
+        "-u",
+        "sre",
+        "-u",
+        "influxdb",
+        "--min-uptime",
+        "0",
+        "--expect-process",
+        "influxd",
+        "--expect-process",
+        "sre-REST",
+    ]));
+    assert_eq!(v["state"], "OK", "{v}");
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{v}");
+    assert!(
+        items[2]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 expected processes of "),
+        "{v}"
+    );
+    assert_eq!(perf(&v, "influxd"), Some(1.0));
+    assert_eq!(perf(&v, "sre-REST"), Some(1.0));
+    // The preset's daemons still belong to sre.service alone.
+    let v = json(live(m, state.path()).args([
+        "--preset",
+        "sre-cp",
+        "-u",
+        "influxdb",
+        "--min-uptime",
+        "0",
+        "--expect-process",
+        "influxd",
+    ]));
+    assert_eq!(v["state"], "CRITICAL", "{v}");
+    assert!(perf(&v, "sre sre-broker").is_some(), "{v}");
+    assert_eq!(perf(&v, "influxd"), Some(1.0), "{v}");
+}

@@ -599,6 +599,13 @@ pub fn check(options: &Options, state: &StateArgs) -> Result<Check, Failure> {
     let mono = if live { monotonic_now_us() } else { None };
     let roots = cgroup_roots(options.cgroup_root.as_deref());
     let prefixed = units.len() > 1;
+    // Each name once (its first range): perfdata labels must be unique.
+    let mut common: Vec<Expect> = Vec::new();
+    for e in &options.expect {
+        if !common.iter().any(|x| x.name == e.name) {
+            common.push(e.clone());
+        }
+    }
     let mut check = Check::new();
     for (name, props) in &units {
         let stem = name.strip_suffix(".service").unwrap_or(name);
@@ -607,13 +614,10 @@ pub fn check(options: &Options, state: &StateArgs) -> Result<Check, Failure> {
         } else {
             String::new()
         };
-        // Each name once (its first range): perfdata labels must be unique.
-        let mut expect: Vec<Expect> = Vec::new();
-        for e in &options.expect {
-            if !expect.iter().any(|x| x.name == e.name) {
-                expect.push(e.clone());
-            }
-        }
+        // With one unit its expected processes are judged with it; with
+        // several, --expect-process counts in all their cgroups together (below)
+        // and only the preset's daemons belong to sre.service alone.
+        let mut expect: Vec<Expect> = if prefixed { Vec::new() } else { common.clone() };
         if let Some(preset) = options.preset.filter(|_| name == Preset::UNIT) {
             for process in preset.processes() {
                 if !expect.iter().any(|e| e.name == *process) {
@@ -624,6 +628,10 @@ pub fn check(options: &Options, state: &StateArgs) -> Result<Check, Failure> {
         let item = judge_unit(
             name, props, options, &expect, &prefix, now, mono, &roots, state,
         )?;
+        check.item(item);
+    }
+    if prefixed && !common.is_empty() {
+        let item = judge_processes_of_all(&units, &common, &roots)?;
         check.item(item);
     }
     if check.items.len() == 1 {
@@ -638,6 +646,100 @@ pub fn check(options: &Options, state: &StateArgs) -> Result<Check, Failure> {
         ));
     }
     Ok(check)
+}
+
+/// Counts `expect` among `pids` and judges each count: the items (each with
+/// its perfdata), the perfdata alone, and how many expected processes were found.
+fn judge_processes(
+    pids: &[i32],
+    expect: &[Expect],
+    prefix: &str,
+) -> Result<(Vec<Item>, Vec<Perfdata>, usize), Failure> {
+    let table = crate::procs::snapshot_of(pids.iter().copied())
+        .map_err(|e| Failure::unknown(format!("cannot read the process table: {e}")))?;
+    let table = Table::new(&table);
+    let counts = count_expected(&table, expect);
+    let (mut items, mut perf, mut found) = (Vec::new(), Vec::new(), 0);
+    for (e, matched) in expect.iter().zip(&counts) {
+        let thresholds = Thresholds::new(None, Some(e.range.clone()));
+        let judged = thresholds.judge(label(prefix, &e.name), matched.len() as f64, Uom::None);
+        let name = shown(&e.name);
+        let text = match (matched.len(), judged.state) {
+            (0, State::Ok) => format!("no {name} (expected {})", e.range),
+            (0, _) => format!("{name} missing"),
+            (n, State::Ok) => format!("{name} ×{n}"),
+            (n, _) => format!("{name} ×{n}, expected {}", e.range),
+        };
+        found += matched.len();
+        perf.push(judged.perfdata.clone());
+        let mut item = judged.item(text);
+        if !matched.is_empty() {
+            let list: Vec<String> = matched.iter().map(|p| p.to_string()).collect();
+            item = item.detail(1, format!("PIDs {}", list.join(", ")));
+        }
+        items.push(item);
+    }
+    Ok((items, perf, found))
+}
+
+/// With several units, `--expect-process` counts in all their cgroups together.
+fn judge_processes_of_all(
+    units: &[(String, Properties)],
+    expect: &[Expect],
+    roots: &[PathBuf],
+) -> Result<Item, Failure> {
+    let mut pids = Vec::new();
+    let mut problems = Vec::new();
+    for (name, props) in units {
+        if let Some(cg) = props.get("ControlGroup") {
+            match cgroup_pids(roots, cg) {
+                Ok((found, _)) => pids.extend(found),
+                Err(e) if props.get("ActiveState") == Some("active") => {
+                    problems.push(format!("{}: {e}", shown(name)))
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    pids.sort_unstable();
+    pids.dedup();
+    let names: Vec<String> = units.iter().map(|(n, _)| shown(n)).collect();
+    let (items, _, found) = judge_processes(&pids, expect, "")?;
+    let worst = State::worst_of(items.iter().map(|i| i.state));
+    let mut item = if !problems.is_empty() {
+        Item::new(
+            State::Unknown,
+            format!("processes unknown: {}", problems.join("; ")),
+        )
+    } else if worst == State::Ok {
+        Item::new(
+            State::Ok,
+            format!(
+                "{found} expected {} of {} in the cgroups of {}",
+                if found == 1 { "process" } else { "processes" },
+                pids.len(),
+                names.join(", ")
+            ),
+        )
+    } else {
+        let texts: Vec<&str> = items
+            .iter()
+            .filter(|i| i.state == worst)
+            .map(|i| i.text.as_str())
+            .collect();
+        Item::new(
+            worst,
+            format!(
+                "{} in the cgroups of {}",
+                texts.join(", "),
+                names.join(", ")
+            ),
+        )
+    };
+    for child in items {
+        item = item.child(child);
+    }
+    Ok(item)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -784,40 +886,17 @@ fn judge_unit(
             }
             pids => {
                 let pids = pids.unwrap_or_default();
-                let table = crate::procs::snapshot_of(pids.iter().copied())
-                    .map_err(|e| Failure::unknown(format!("cannot read the process table: {e}")))?;
-                let table = Table::new(&table);
-                let counts = count_expected(&table, expect);
-                let mut found = 0;
-                for (e, matched) in expect.iter().zip(&counts) {
-                    let thresholds = Thresholds::new(None, Some(e.range.clone()));
-                    let judged =
-                        thresholds.judge(label(prefix, &e.name), matched.len() as f64, Uom::None);
-                    let pid_list: Vec<String> = matched.iter().map(|p| p.to_string()).collect();
-                    let text = match (matched.len(), judged.state) {
-                        (0, State::Ok) => format!("no {} (expected {})", e.name, e.range),
-                        (0, _) => format!("{} missing", e.name),
-                        (n, State::Ok) => format!("{} ×{n}", e.name),
-                        (n, _) => format!("{} ×{n}, expected {}", e.name, e.range),
-                    };
-                    if !active {
-                        // The unit's state says it all; keep the perfdata only.
-                        perf.push(judged.perfdata);
-                        continue;
-                    }
-                    found += matched.len();
-                    let mut item = judged.item(text);
-                    if !pid_list.is_empty() {
-                        item = item.detail(1, format!("PIDs {}", pid_list.join(", ")));
-                    }
-                    findings.push(item);
-                }
+                let (items, counts, found) = judge_processes(&pids, expect, prefix)?;
                 if active {
+                    findings.extend(items);
                     healthy.push(format!(
                         "{found} expected {} of {} in its cgroup",
                         if found == 1 { "process" } else { "processes" },
                         pids.len()
                     ));
+                } else {
+                    // The unit's state says it all; keep the perfdata only.
+                    perf.extend(counts);
                 }
             }
         }
