@@ -824,6 +824,10 @@ object Zone "agent" {
                 ("pg-repl", "pg_repl"),
                 ("cac-mongodb", "mongo_rs"),
                 ("sip-agents", "sip_options"),
+                ("sre-service", "systemd_unit"),
+                ("postgresql-service", "systemd_unit"),
+                ("mongod-service", "systemd_unit"),
+                ("influxdb-service", "systemd_unit"),
             ],
         ),
         (
@@ -834,6 +838,9 @@ object Zone "agent" {
                 ("pg-repl", "pg_repl"),
                 ("cac-mongodb", "mongo_rs"),
                 ("kamailio-stats", "kamailio_stats"),
+                ("sre-service", "systemd_unit"),
+                ("postgresql-service", "systemd_unit"),
+                ("mongod-service", "systemd_unit"),
             ],
         ),
         (

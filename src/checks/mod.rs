@@ -15,6 +15,7 @@ pub mod proc_match;
 pub mod seon_daemons;
 pub mod sip_options;
 pub mod smith_stonith;
+pub mod systemd_unit;
 
 // The three Asterisk plugins share one folder (one way to reach Asterisk);
 // each is also reachable under its plugin's name.

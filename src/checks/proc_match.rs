@@ -133,6 +133,38 @@ pub fn identify<'n, S: AsRef<str>>(p: &ProcessInfo, names: &'n [S]) -> Option<&'
         .map(|n| n.as_ref())
 }
 
+/// True when `pattern` names a process title (`postgres: walsender`) rather
+/// than a program: it holds `: `.
+pub fn is_title(pattern: &str) -> bool {
+    pattern.contains(": ")
+}
+
+/// True when process `p` has the title `pattern`: `PROGRAM: WORDS`.
+///
+/// Forking servers rewrite their command line to `PROGRAM: ROLE details`
+/// (PostgreSQL's `postgres: walsender repmgr 10.0.161.181(40814) streaming`).
+/// The title matches when its program is PROGRAM and its words after
+/// `PROGRAM:` begin with WORDS, whole words only (`postgres: sre` is not
+/// `postgres: sremgr`); one `NAME:` word may come between, as PostgreSQL puts
+/// its `cluster_name` there (`postgres: 14/main: walsender …`).
+pub fn title_matches(p: &ProcessInfo, pattern: &str) -> bool {
+    let Some((prog, role)) = pattern.split_once(':') else {
+        return false;
+    };
+    let role: Vec<&str> = role.split_whitespace().collect();
+    if role.is_empty() || program(p).is_none_or(|found| found.name != prog.trim()) {
+        return false;
+    }
+    let title = p.argv.join(" ");
+    let mut words = title.split_whitespace();
+    if !words.next().is_some_and(|first| first.ends_with(':')) {
+        return false;
+    }
+    let rest: Vec<&str> = words.collect();
+    let begins = |w: &[&str]| w.len() >= role.len() && w[..role.len()] == role[..];
+    begins(&rest) || (rest.first().is_some_and(|w| w.ends_with(':')) && begins(&rest[1..]))
+}
+
 /// `--user NAME|UID`: the owner a process must have to be counted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -489,6 +521,47 @@ pub(crate) mod tests {
         // grep seonrd is not seonrd.
         let grep = proc(8, 1, "grep", &["grep", "seonrd"]);
         assert_eq!(identify(&grep, &names), None);
+    }
+
+    #[test]
+    fn titles_as_postgresql_sets_them() {
+        let walsender = proc(
+            7353,
+            5234,
+            "postgres",
+            &["postgres: walsender repmgr 10.0.161.181(40814) streaming F/60DFDC00"],
+        );
+        let clustered = proc(
+            7354,
+            5234,
+            "postgres",
+            &["postgres: 14/main: walsender repmgr"],
+        );
+        let backend = proc(
+            17337,
+            5234,
+            "postgres",
+            &["postgres: sre sre 127.0.0.1(43842) idle"],
+        );
+        let postmaster = proc(
+            5234,
+            1,
+            "postmaster",
+            &["/usr/pgsql-14/bin/postmaster", "-D", "/x"],
+        );
+        assert!(is_title("postgres: walsender") && !is_title("sre-REST"));
+        assert!(title_matches(&walsender, "postgres: walsender"));
+        assert!(title_matches(&walsender, "postgres:  walsender   repmgr"));
+        assert!(title_matches(&clustered, "postgres: walsender"));
+        assert!(!title_matches(&backend, "postgres: walsender"));
+        assert!(title_matches(&backend, "postgres: sre"));
+        assert!(!title_matches(&backend, "postgres: sr"));
+        assert!(!title_matches(&postmaster, "postgres: walsender"));
+        assert!(!title_matches(&walsender, "postmaster: walsender"));
+        assert!(!title_matches(&walsender, "postgres: "));
+        // A grep for the title is not the title.
+        let grep = proc(9, 1, "grep", &["grep", "postgres: walsender"]);
+        assert!(!title_matches(&grep, "postgres: walsender"));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //!
 //! Beside this file, the harnesses of the real servers and processes some
 //! plugins are tested against: `pg.rs` (PostgreSQL primary and standby),
-//! `procs.rs` (stand-in daemons) and `sip.rs` (Kamailio and SIPp). Each is
+//! `procs.rs` (stand-in daemons), `sip.rs` (Kamailio and SIPp) and
+//! `systemd.rs` (a systemd user manager in a mount namespace). Each is
 //! self-contained because the benchmarks include it too (`#[path = …] mod`).
 #![allow(dead_code)]
 
