@@ -6,6 +6,7 @@ pub mod iepm_hung;
 pub mod iepm_keepalive;
 pub mod iepm_servers;
 pub mod kamailio_stats;
+pub mod log_pattern;
 pub mod mongo_rs;
 pub mod pg_repl;
 pub mod proc_match;
