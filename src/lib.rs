@@ -6,7 +6,7 @@
 //! [`threshold`]), perfdata ([`perfdata`]), the result tree and its output
 //! ([`output`]), options ([`cli`]), the run itself with timeout and panic
 //! handling ([`runner`], [`timeout`]), vendor commands and captured input
-//! ([`exec`], [`input`]), state between runs ([`state`]), the process table
+//! ([`exec`], [`input`]), state between runs ([`state`]), local dates ([`localtime`]), the process table
 //! ([`procs`]) and the one rule for giving up before the watchdog ([`deadline`]). The domain logic of each plugin lives in [`checks`]; the files
 //! in `bin/` only declare options.
 
@@ -17,6 +17,7 @@ pub mod definitions;
 pub mod duration;
 pub mod exec;
 pub mod input;
+pub mod localtime;
 pub mod output;
 pub mod perfdata;
 pub mod procs;
