@@ -189,7 +189,7 @@ pub fn check(options: &Options) -> Result<Check, Failure> {
             ))
             .min(0.0),
     );
-    let time_text = crate::duration::human(elapsed);
+    let time_text = format!("{elapsed:.3} s");
     if records < options.min_records {
         let what = if body.iter().all(u8::is_ascii_whitespace) {
             "an empty body".to_string()
