@@ -475,3 +475,55 @@ fn logrotate_compress_without_delay_is_said() {
     assert!(text.contains("compressed archives are skipped"), "{text}");
     assert!(text.contains("local.log.1.gz"), "{text}");
 }
+
+#[test]
+fn a_date_named_log_is_finished_then_the_new_one_read_from_its_start() {
+    // %H in the name, and two time zones an hour apart: the name changes
+    // between two runs as it does at midnight with %Y%m%d.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let spec = format!("{}/app-%H.log", dir.path().display());
+    let hour = |tz: &str| -> String {
+        let out = std::process::Command::new("date")
+            .env("TZ", tz)
+            .arg("+%H")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let (old, new) = (hour("UTC0"), hour("<+01>-1"));
+    assert_ne!(old, new);
+    let old_path = dir.path().join(format!("app-{old}.log"));
+    let new_path = dir.path().join(format!("app-{new}.log"));
+    fs::write(&old_path, MSERVER_OK).unwrap();
+    let run_tz = |tz: &str| -> (i32, serde_json::Value) {
+        let out = Command::cargo_bin("check_log_pattern")
+            .unwrap()
+            .env("TZ", tz)
+            .args([
+                "--output-format",
+                "json",
+                "--critical-pattern",
+                HEALTH,
+                "--file",
+                &spec,
+            ])
+            .arg("--state-dir")
+            .arg(&state)
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), doc)
+    };
+    let (code, doc) = run_tz("UTC0");
+    assert_eq!(code, 0, "{doc}");
+    // The last lines of the old hour's file, and the new file from its start.
+    let mut f = OpenOptions::new().append(true).open(&old_path).unwrap();
+    f.write_all(health_line(1).as_bytes()).unwrap();
+    fs::write(&new_path, health_line(2)).unwrap();
+    let (code, doc) = run_tz("<+01>-1");
+    assert_eq!(code, 2, "{doc}");
+    assert_eq!(perf(&doc, "critical_matches"), 2.0, "{doc}");
+    let (code, doc) = run_tz("<+01>-1");
+    assert_eq!(code, 0, "{doc}");
+}

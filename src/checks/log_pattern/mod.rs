@@ -98,9 +98,15 @@ pub fn check(options: &Options, state: &StateArgs) -> Result<Check, Failure> {
             None => format!("{spec}#{signature}"),
         };
         let store = state.open(PLUGIN, &key)?;
+        // A file that appears later under a glob or a date pattern (today's
+        // log after midnight) is read from its start: its lines are all new.
+        let mut known_spec = true;
         let mut saved: BTreeMap<String, Position> = match store.load() {
             Loaded::Found(map) => map,
-            Loaded::Missing => BTreeMap::new(),
+            Loaded::Missing => {
+                known_spec = false;
+                BTreeMap::new()
+            }
             Loaded::Corrupt(note) => {
                 notes.push(note);
                 BTreeMap::new()
@@ -120,8 +126,16 @@ pub fn check(options: &Options, state: &StateArgs) -> Result<Check, Failure> {
         for path in &paths {
             let key = path.to_string_lossy().into_owned();
             let before = saved.remove(&key);
-            let (report, position) =
-                follow(path, before, options, &patterns, &mut tally, &mut budget)?;
+            let from_start = options.from_start || known_spec;
+            let (report, position) = follow(
+                path,
+                before,
+                from_start,
+                options,
+                &patterns,
+                &mut tally,
+                &mut budget,
+            )?;
             if let Some(p) = position {
                 next.insert(key, p);
             }
@@ -167,6 +181,7 @@ pub fn check(options: &Options, state: &StateArgs) -> Result<Check, Failure> {
 fn follow(
     path: &Path,
     saved: Option<Position>,
+    from_start: bool,
     options: &Options,
     patterns: &Patterns,
     tally: &mut Tally,
@@ -204,7 +219,7 @@ fn follow(
     let mut plan = position::decide(saved.as_ref(), &now, fp_now.as_deref());
     let start = match plan.clone() {
         Plan::New => {
-            if options.from_start {
+            if from_start {
                 0
             } else {
                 let start = last_line_end(&file, now.size).map_err(cannot)?;
