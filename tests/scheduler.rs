@@ -798,6 +798,8 @@ object Zone "agent" {
                 ("disk", "disk"),
                 ("http", "http"),
                 ("smith-stonith", "smith_stonith"),
+                ("mserver-log", "log_pattern"),
+                ("cdr-api", "cdr_api"),
             ],
         ),
         (
@@ -807,6 +809,8 @@ object Zone "agent" {
                 ("disk", "disk"),
                 ("http", "http"),
                 ("smith-stonith", "smith_stonith"),
+                ("mserver-log", "log_pattern"),
+                ("cdr-api", "cdr_api"),
             ],
         ),
         (
