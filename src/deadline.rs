@@ -106,8 +106,18 @@ pub fn process_start() -> Instant {
 
 /// Sets the deadline of this run; called once by the runner when it arms the watchdog.
 pub fn arm(timeout: &Timeout) -> Deadline {
-    *CURRENT.get_or_init(|| Deadline::for_timeout(process_start(), timeout))
+    let deadline = *CURRENT.get_or_init(|| Deadline::for_timeout(process_start(), timeout));
+    let _ = ARMED.set(deadline);
+    deadline
 }
+
+/// The deadline of this run once the runner has armed it; `None` outside a
+/// plugin run (unit tests, benches), where nothing should be cut short.
+pub fn armed() -> Option<Deadline> {
+    ARMED.get().copied()
+}
+
+static ARMED: OnceLock<Deadline> = OnceLock::new();
 
 /// The deadline of this run. Outside a plugin run (unit tests, benches) it is the
 /// default `-t` counted from the first call.

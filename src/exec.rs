@@ -106,6 +106,9 @@ pub fn split_command(text: &str) -> Result<Vec<String>, Failure> {
 /// A command that cannot be started is UNKNOWN (the plugin's own setup); one
 /// that prints more than the limit is UNKNOWN and is killed; one still running
 /// after `options.timeout` is killed and CRITICAL (what it talks to does not answer).
+/// Without a timeout of its own, a command run by a plugin gets what the run's
+/// deadline leaves ([`crate::deadline::armed`]): no vendor command can hang a
+/// plugin until its watchdog.
 pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Failure> {
     let (program, args) = argv
         .split_first()
@@ -133,7 +136,10 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
     // The timer: kills the process group unless told first that the command ended.
     let (ended, ended_rx) = mpsc::channel::<()>();
     let fired = Arc::new(AtomicBool::new(false));
-    let timer = options.timeout.map(|limit| {
+    let limit = options
+        .timeout
+        .or_else(|| crate::deadline::armed().map(|d| d.remaining()));
+    let timer = limit.map(|limit| {
         let fired = Arc::clone(&fired);
         std::thread::spawn(move || {
             if ended_rx.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout) {
@@ -181,7 +187,7 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
         .as_ref()
         .is_ok_and(|s| s.signal() == Some(libc::SIGKILL));
     if fired.load(Ordering::SeqCst) && killed {
-        let limit = options.timeout.unwrap_or_default();
+        let limit = limit.unwrap_or_default();
         return Err(Failure::critical(format!(
             "no answer from '{shown}' within {} s",
             crate::duration::seconds(limit)

@@ -6,8 +6,11 @@
 //! [`threshold`]), perfdata ([`perfdata`]), the result tree and its output
 //! ([`output`]), options ([`cli`]), the run itself with timeout and panic
 //! handling ([`runner`], [`timeout`]), vendor commands and captured input
-//! ([`exec`], [`input`]), state between runs ([`state`]), the process table
-//! ([`procs`]), the other node of an active/active pair ([`peer`]) and the one rule for giving up before the watchdog ([`deadline`]). The domain logic of each plugin lives in [`checks`]; the files
+//! ([`exec`], [`input`]), state between runs ([`state`]), local dates
+//! ([`localtime`]), the process table ([`procs`], [`sock_diag`]), the other
+//! node of an active/active pair ([`peer`]) and the one rule for giving up
+//! before the watchdog ([`deadline`]). The domain logic of each plugin lives in
+//! [`checks`]; the files
 //! in `bin/` only declare options.
 #![warn(missing_docs)]
 
@@ -20,6 +23,7 @@ pub mod duration;
 pub mod env;
 pub mod exec;
 pub mod input;
+pub mod localtime;
 pub mod output;
 pub mod peer;
 pub mod perfdata;

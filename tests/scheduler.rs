@@ -856,6 +856,8 @@ object Zone "agent" {
                 ("asterisk-phones", "asterisk_peers"),
                 ("netconsole-probe", "asterisk_peers"),
                 ("asterisk-queues", "asterisk_queues"),
+                ("mserver-log", "log_pattern"),
+                ("cdr-api", "cdr_api"),
             ],
         ),
         (
@@ -871,6 +873,8 @@ object Zone "agent" {
                 ("asterisk-phones", "asterisk_peers"),
                 ("netconsole-probe", "asterisk_peers"),
                 ("asterisk-queues", "asterisk_queues"),
+                ("mserver-log", "log_pattern"),
+                ("cdr-api", "cdr_api"),
             ],
         ),
         (

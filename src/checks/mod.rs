@@ -3,10 +3,13 @@
 //! pure functions with unit tests beside them.
 
 pub mod asterisk;
+pub mod cdr_api;
+pub mod counter_reset;
 pub mod iepm_hung;
 pub mod iepm_keepalive;
 pub mod iepm_servers;
 pub mod kamailio_stats;
+pub mod log_pattern;
 pub mod mongo_rs;
 pub mod mshell_bundles;
 pub mod netconsole_sessions;
