@@ -7,6 +7,9 @@ use crate::timeout::{register_child_group, set_activity, unregister_child_group}
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 /// What a plugin reads at most from a command or an input file.
 pub const DEFAULT_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
@@ -19,6 +22,12 @@ pub struct ExecOptions {
     pub output_limit: usize,
     /// Extra environment variables for the child.
     pub env: Vec<(String, String)>,
+    /// Kill the child (its whole process group) when it has not finished after
+    /// this long, and report "no answer within N s" (CRITICAL: the tool or the
+    /// host behind it hangs). Take it from [`crate::deadline::current`]'s
+    /// `remaining()` so the plugin answers before the watchdog. `None`: only
+    /// the watchdog bounds the run.
+    pub timeout: Option<Duration>,
 }
 
 impl Default for ExecOptions {
@@ -27,6 +36,7 @@ impl Default for ExecOptions {
             locale: "C".to_string(),
             output_limit: DEFAULT_OUTPUT_LIMIT,
             env: Vec::new(),
+            timeout: None,
         }
     }
 }
@@ -103,6 +113,21 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
         .map_err(|e| Failure::unknown(format!("cannot run '{program}': {e}")))?;
     let pgid = child.id() as i32;
     register_child_group(pgid);
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let (done, finished) = mpsc::channel::<()>();
+    let killer = options.timeout.map(|limit| {
+        let timed_out = Arc::clone(&timed_out);
+        std::thread::spawn(move || {
+            if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
+                timed_out.store(true, Ordering::SeqCst);
+                // SAFETY: kill(2) on the process group this run started; it is
+                // still registered (not yet reaped) while this thread waits.
+                unsafe {
+                    libc::kill(-pgid, libc::SIGKILL);
+                }
+            }
+        })
+    });
 
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let stderr_reader = std::thread::spawn(move || {
@@ -127,8 +152,19 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
         }
     }
     let status = child.wait();
+    drop(done);
+    if let Some(killer) = killer {
+        let _ = killer.join();
+    }
     let err_bytes = stderr_reader.join().unwrap_or_default();
     unregister_child_group(pgid);
+    if timed_out.load(Ordering::SeqCst) {
+        let limit = options.timeout.unwrap_or_default();
+        return Err(Failure::critical(format!(
+            "no answer from '{program}' within {} s",
+            crate::duration::seconds(limit)
+        )));
+    }
     if too_large {
         return Err(Failure::unknown(format!(
             "'{program}' printed more than {} bytes; refusing to parse it",
@@ -189,6 +225,21 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn a_command_past_its_timeout_is_killed_and_critical() {
+        let options = ExecOptions {
+            timeout: Some(Duration::from_millis(300)),
+            ..ExecOptions::default()
+        };
+        let started = std::time::Instant::now();
+        let err = run(&argv(&["sh", "-c", "sleep 30 & sleep 30"]), &options).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(err.state, crate::State::Critical);
+        assert_eq!(err.message, "no answer from 'sh' within 0.3 s");
+        let quick = run(&argv(&["true"]), &options).unwrap();
+        assert!(quick.status.success());
     }
 
     #[test]
