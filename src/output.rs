@@ -276,6 +276,15 @@ pub fn one_line(text: &str) -> String {
         .to_string()
 }
 
+/// Text read from outside (a vendor tool's output, a file name) made safe to
+/// print: control characters (escape sequences, NUL, tabs, line breaks) become
+/// `?`, so input can never rewrite the terminal or the plugin's first line.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// "1 item", "3 items".
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
@@ -368,6 +377,12 @@ mod tests {
         let summary = check.summary();
         assert!(summary.len() < SUMMARY_BUDGET + 20, "{summary}");
         assert!(summary.ends_with("more"), "{summary}");
+    }
+
+    #[test]
+    fn printable_replaces_control_characters() {
+        assert_eq!(printable("a\x1b[2Jb\nc\u{0}"), "a?[2Jb?c?");
+        assert_eq!(printable("SRE-33-EM1 ↪"), "SRE-33-EM1 ↪");
     }
 
     #[test]
