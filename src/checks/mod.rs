@@ -12,3 +12,5 @@ pub mod proc_match;
 pub mod seon_daemons;
 pub mod sip_options;
 pub mod smith_stonith;
+pub mod sre;
+pub mod sre_status;
