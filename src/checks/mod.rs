@@ -13,4 +13,5 @@ pub mod seon_daemons;
 pub mod sip_options;
 pub mod smith_stonith;
 pub mod sre;
+pub mod sre_counters;
 pub mod sre_status;
