@@ -13,5 +13,6 @@ pub mod seon_daemons;
 pub mod sip_options;
 pub mod smith_stonith;
 pub mod sre;
+pub mod sre_accounting;
 pub mod sre_counters;
 pub mod sre_status;
