@@ -14,5 +14,6 @@ pub mod sip_options;
 pub mod smith_stonith;
 pub mod sre;
 pub mod sre_accounting;
+pub mod sre_accounting_sync;
 pub mod sre_counters;
 pub mod sre_status;
