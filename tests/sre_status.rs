@@ -257,6 +257,23 @@ fn sre_admin_failing_or_complaining_or_hanging() {
         "{out}"
     );
 
+    // Sections printed before a failure are judged too, under the failure.
+    let body = format!(
+        "cat '{}'\necho 'SRE-33-CP2: connection timed out' >&2\nexit 1",
+        example("status-cp-missing.txt").display()
+    );
+    let tool = stand_in(dir.path(), &body);
+    let (code, out) = run(&["--command", &format!("{} status", tool.display())]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("[CRITICAL] SRE-33-CP2 missing from the process status"),
+        "{out}"
+    );
+    assert!(
+        out.contains("failed (exit status 1): SRE-33-CP2: connection timed out"),
+        "{out}"
+    );
+
     let (code, out) = run(&["--command", "/nonexistent/sre-admin status"]);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("cannot run '/nonexistent/sre-admin'"), "{out}");

@@ -826,6 +826,13 @@ pub fn check(input: &InputArgs, locale: &str, options: &Options) -> CheckResult 
                     "{what} (locale {locale} given: set --locale to one installed, see `locale -a`)"
                 )));
             }
+            // Sections printed before the failure are still judged, under the failure.
+            if let Ok(status) = parse(&output.stdout) {
+                let mut check = evaluate(&status, options);
+                check.ok_summary = None;
+                check.item(Item::new(State::Critical, what));
+                return Ok(check);
+            }
             return Err(Failure::critical(what));
         }
         if output.stdout.trim().is_empty() && locale_complaint(&output.stderr) {
