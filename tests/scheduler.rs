@@ -779,6 +779,9 @@ object Zone "agent" {
                 ("pg-repl", "pg_repl"),
                 ("cac-mongodb", "mongo_rs"),
                 ("sip-agents", "sip_options"),
+                ("sre-status", "sre_status"),
+                ("sre-counters", "sre_counters"),
+                ("sre-accounting", "sre_accounting"),
             ],
         ),
         (
