@@ -828,6 +828,9 @@ object Zone "agent" {
                 ("postgresql-service", "systemd_unit"),
                 ("mongod-service", "systemd_unit"),
                 ("influxdb-service", "systemd_unit"),
+                ("sre-status", "sre_status"),
+                ("sre-counters", "sre_counters"),
+                ("sre-accounting", "sre_accounting"),
             ],
         ),
         (

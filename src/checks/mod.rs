@@ -25,3 +25,8 @@ pub mod systemd_unit;
 pub use asterisk::channels as asterisk_channels;
 pub use asterisk::peers as asterisk_peers;
 pub use asterisk::queues as asterisk_queues;
+pub mod sre;
+pub mod sre_accounting;
+pub mod sre_accounting_sync;
+pub mod sre_counters;
+pub mod sre_status;
