@@ -2,6 +2,7 @@
 //! Each module reads through the core and keeps its parsing and evaluation in
 //! pure functions with unit tests beside them.
 
+pub mod guide;
 pub mod iepm_hung;
 pub mod iepm_keepalive;
 pub mod iepm_servers;
