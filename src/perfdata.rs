@@ -125,7 +125,7 @@ fn clean_label(label: &str) -> String {
 
 impl fmt::Display for Perfdata {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.label.contains(' ') || self.label.contains(';') {
+        if self.label.contains(char::is_whitespace) || self.label.contains(';') {
             write!(f, "'{}'=", self.label)?;
         } else {
             write!(f, "{}=", self.label)?;
@@ -294,7 +294,9 @@ fn parse_metric(label: Option<String>, fields_text: &str) -> Result<Perfdata, St
         }
     };
     Ok(Perfdata {
-        label,
+        // What the format cannot carry unquoted is replaced, as in Perfdata::new,
+        // so that the metric prints back as one metric with a stable label.
+        label: clean_label(&label),
         value,
         uom,
         warn: range(1, "warning")?,
@@ -391,7 +393,7 @@ mod tests {
     #[test]
     fn parse_handles_quotes_ranges_and_spacing() {
         let p = one("'it''s a label'=5ms;10;20;0;");
-        assert_eq!(p.label, "it's a label");
+        assert_eq!(p.label, "it_s a label", "a quote cannot stand in a label");
         assert_eq!(p.value, Some(5.0));
         assert_eq!(p.uom, Uom::Milliseconds);
         assert_eq!(p.warn.unwrap().to_string(), "10");
@@ -446,6 +448,16 @@ mod tests {
     }
 
     #[test]
+    fn parsed_labels_print_back_as_one_metric() {
+        for text in ["'it''s'=1", "'a\u{2003}b'=2", "'x|y'=3"] {
+            let p = one(text);
+            let again = one(&p.to_string());
+            assert_eq!(again.label, p.label, "{text} -> {p}");
+        }
+        assert_eq!(one("'it''s'=1").label, "it_s");
+    }
+
+    #[test]
     fn parse_never_panics_on_odd_input() {
         for text in [
             "'",
@@ -463,7 +475,7 @@ mod tests {
         ] {
             let _ = parse_each(text);
         }
-        assert_eq!(one("''''=1").label, "'");
+        assert_eq!(one("''''=1").label, "_");
         assert!(parse("a=1;;;;").is_ok());
         assert_eq!(parse("a=1 \t\n b=2").unwrap().len(), 2);
     }
