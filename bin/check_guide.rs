@@ -115,6 +115,26 @@ impl Plugin for Args {
                 return Err(opscheck::Failure::unknown(format!("{flag} is empty")));
             }
         }
+        let paths = self
+            .guide_dirs
+            .iter()
+            .map(|p| ("--guide-dir", Some(p)))
+            .chain([
+                ("--plugin-dir", self.plugin_dir.as_ref()),
+                ("--vars", self.vars_file.as_ref()),
+                ("--save", self.save.as_ref()),
+                ("--compare", self.compare.as_ref()),
+            ]);
+        for (flag, path) in paths {
+            if path.is_some_and(|p| p.as_os_str().is_empty()) {
+                return Err(opscheck::Failure::unknown(format!("{flag} is empty")));
+            }
+        }
+        if let Some(flag) = self.with.iter().find(|f| !guide::file::valid_id(f)) {
+            return Err(opscheck::Failure::unknown(format!(
+                "--with '{flag}' is not a flag ([a-z0-9_-]+)"
+            )));
+        }
         let options = Options {
             guide: self.guide.clone(),
             guide_dirs: if self.guide_dirs.is_empty() {

@@ -776,3 +776,33 @@ fn the_shipped_guides_parse() {
         }
     }
 }
+
+/// The live progress is drawn on stderr when it is a terminal (a pty from
+/// util-linux `script`), and never otherwise (every other test: a pipe).
+#[test]
+fn progress_is_drawn_on_a_terminal_only() {
+    let plugins = plugin_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slow.toml");
+    let mut guide = String::new();
+    for i in 0..3 {
+        guide.push_str(&format!(
+            "[[check]]\nid = \"s{i}\"\ntitle = \"S{i}\"\ncommand = [\"check_sleep\", \"s{i}\", \"0.6\"]\n\n"
+        ));
+    }
+    std::fs::write(&path, guide).unwrap();
+    let line = format!(
+        "{} --guide {} --plugin-dir {} --jobs 1 2>&1 >/dev/null",
+        assert_cmd::cargo::cargo_bin("check_guide").display(),
+        path.display(),
+        plugins.path().display()
+    );
+    let out = run(Command::new("script").args(["-qec", &line, "/dev/null"]));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("slow: 1/3 done, 1 running"), "{shown:?}");
+    assert!(shown.contains("\x1b[K"), "{shown:?}");
+    // Not a terminal: nothing on stderr.
+    let out = run(guide_cmd(plugins.path()).arg("--guide").arg(&path));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}

@@ -241,7 +241,10 @@ pub fn plugin_check(run: &RunRecord) -> Check {
     let mut check = Check::new();
     for entry in run.judged() {
         let state = entry.state.unwrap_or(State::Unknown);
-        let mut item = Item::new(state, format!("{}: {}", entry.title, entry.first_line));
+        let mut item = Item::new(
+            state,
+            format!("{}: {}", run::clean(&entry.title), entry.first_line),
+        );
         for line in &entry.long_output {
             item = item.detail(1, format!("  {line}"));
         }

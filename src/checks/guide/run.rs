@@ -44,7 +44,7 @@ pub struct Interpreted {
 }
 
 /// Text safe for one line: control characters replaced, `|` replaced.
-fn clean(text: &str) -> String {
+pub fn clean(text: &str) -> String {
     let text: String = text
         .chars()
         .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
