@@ -114,7 +114,7 @@ impl Comparison {
                 "{} since {}: {}",
                 crate::output::plural(regressions.len(), "regression"),
                 self.before_started,
-                super::record::shorten_list(&refs, 70)
+                super::record::shorten_list(&refs, 60)
             )
         }
     }
