@@ -7,9 +7,8 @@ use crate::timeout::{register_child_group, set_activity, unregister_child_group}
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// What a plugin reads at most from a command or an input file.
 pub const DEFAULT_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
@@ -110,11 +109,52 @@ pub fn split_command(text: &str) -> Result<Vec<String>, Failure> {
 /// deadline leaves ([`crate::deadline::armed`]): no vendor command can hang a
 /// plugin until its watchdog.
 pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Failure> {
+    let shown = shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "));
+    set_activity(format!("running {shown}"));
+    let limit = options
+        .timeout
+        .or_else(|| crate::deadline::armed().map(|d| d.remaining()));
+    // No limit at all (outside a plugin run): only the watchdog, if any, bounds it.
+    let timed = run_within(argv, options, limit.unwrap_or(UNLIMITED))?;
+    if timed.timed_out {
+        return Err(Failure::critical(format!(
+            "no answer from '{shown}' within {} s",
+            crate::duration::seconds(limit.unwrap_or_default())
+        )));
+    }
+    Ok(timed.output)
+}
+
+/// A limit that is no limit: ten years.
+const UNLIMITED: Duration = Duration::from_secs(10 * 365 * 86_400);
+
+/// What [`run_within`] saw of a command that had a time limit.
+#[derive(Debug, Clone)]
+pub struct TimedOutput {
+    /// What it printed (up to the moment it was killed, if it was).
+    pub output: CommandOutput,
+    /// True when the limit passed and its process group was killed.
+    pub timed_out: bool,
+    /// How long it ran.
+    pub elapsed: Duration,
+}
+
+/// Like [`run`], but the command gets at most `limit`: past it, its whole
+/// process group is killed (SIGKILL) and the result says `timed_out`, with
+/// what it had printed so far. Safe to call from several threads at once
+/// (each child has its own group, waiter and readers), which is what a plugin
+/// that runs other plugins in parallel needs; the process-wide watchdog still
+/// kills the group if the whole run times out first. Output beyond
+/// `options.output_limit` is refused as in [`run`].
+pub fn run_within(
+    argv: &[String],
+    options: &ExecOptions,
+    limit: Duration,
+) -> Result<TimedOutput, Failure> {
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| Failure::unknown("the command is empty"))?;
-    let shown = shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "));
-    set_activity(format!("running {shown}"));
+    let started = Instant::now();
     let mut command = Command::new(program);
     command
         .args(args)
@@ -133,80 +173,120 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
         .map_err(|e| Failure::unknown(format!("cannot run '{program}': {e}")))?;
     let pgid = child.id() as i32;
     register_child_group(pgid);
-    // The timer: kills the process group unless told first that the command ended.
-    let (ended, ended_rx) = mpsc::channel::<()>();
-    let fired = Arc::new(AtomicBool::new(false));
-    let limit = options
-        .timeout
-        .or_else(|| crate::deadline::armed().map(|d| d.remaining()));
-    let timer = limit.map(|limit| {
-        let fired = Arc::clone(&fired);
-        std::thread::spawn(move || {
-            if ended_rx.recv_timeout(limit) == Err(mpsc::RecvTimeoutError::Timeout) {
-                fired.store(true, Ordering::SeqCst);
-                // SAFETY: kill(2) on the process group we created; the child is not reaped yet.
-                unsafe {
-                    libc::kill(-pgid, libc::SIGKILL);
-                }
-            }
-        })
-    });
-
-    let mut stderr = child.stderr.take().expect("stderr is piped");
-    let stderr_reader = std::thread::spawn(move || {
-        let mut kept = Vec::new();
-        let _ = (&mut stderr)
-            .take(STDERR_LIMIT as u64)
-            .read_to_end(&mut kept);
-        // Drain the rest so the child never blocks on a full pipe.
-        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
-        kept
-    });
-    let mut stdout = child.stdout.take().expect("stdout is piped");
-    let mut out = Vec::new();
-    let read = (&mut stdout)
-        .take(options.output_limit as u64 + 1)
-        .read_to_end(&mut out);
-    let too_large = out.len() > options.output_limit;
-    if too_large {
-        // SAFETY: kill(2) on the process group we just created.
+    let kill_group = move || {
+        // SAFETY: kill(2) on the process group this function created.
         unsafe {
             libc::kill(-pgid, libc::SIGKILL);
         }
+    };
+
+    let (events, inbox) = mpsc::channel::<Event>();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    spawn_reader(stdout, options.output_limit, true, events.clone());
+    spawn_reader(stderr, STDERR_LIMIT, false, events.clone());
+    let waiter_events = events;
+    std::thread::spawn(move || {
+        let status = child.wait();
+        let _ = waiter_events.send(Event::Exited(status));
+    });
+
+    let deadline = started + limit;
+    let mut stdout_bytes = None;
+    let mut stderr_bytes = None;
+    let mut status = None;
+    let mut timed_out = false;
+    let mut too_large = false;
+    // Wait for the exit and both pipes' ends; after the exit (or the kill), a
+    // grandchild that left the group may still hold a pipe: give it a moment.
+    let mut linger_until: Option<Instant> = None;
+    while status.is_none() || stdout_bytes.is_none() || stderr_bytes.is_none() {
+        let until = linger_until.unwrap_or(deadline);
+        let wait = until.saturating_duration_since(Instant::now());
+        match inbox.recv_timeout(wait) {
+            Ok(Event::Exited(s)) => {
+                status = Some(s);
+                linger_until.get_or_insert(Instant::now() + PIPE_LINGER);
+            }
+            Ok(Event::Stdout(bytes, over)) => {
+                if over {
+                    too_large = true;
+                    kill_group();
+                }
+                stdout_bytes = Some(bytes);
+            }
+            Ok(Event::Stderr(bytes)) => stderr_bytes = Some(bytes),
+            Err(mpsc::RecvTimeoutError::Timeout) if linger_until.is_none() => {
+                timed_out = true;
+                kill_group();
+                linger_until = Some(Instant::now() + PIPE_LINGER);
+            }
+            Err(_) => break,
+        }
     }
-    let status = child.wait();
-    drop(ended);
-    if let Some(timer) = timer {
-        let _ = timer.join();
-    }
-    let err_bytes = stderr_reader.join().unwrap_or_default();
     unregister_child_group(pgid);
-    // The timer may fire in the instant between the child's exit and `ended`:
-    // only a child that died of the timer's SIGKILL timed out.
-    let killed = status
-        .as_ref()
-        .is_ok_and(|s| s.signal() == Some(libc::SIGKILL));
-    if fired.load(Ordering::SeqCst) && killed {
-        let limit = limit.unwrap_or_default();
-        return Err(Failure::critical(format!(
-            "no answer from '{shown}' within {} s",
-            crate::duration::seconds(limit)
-        )));
-    }
+    let elapsed = started.elapsed();
     if too_large {
         return Err(Failure::unknown(format!(
             "'{program}' printed more than {} bytes; refusing to parse it",
             options.output_limit
         )));
     }
-    read.map_err(|e| Failure::unknown(format!("cannot read the output of '{program}': {e}")))?;
-    let status =
-        status.map_err(|e| Failure::unknown(format!("cannot wait for '{program}': {e}")))?;
-    Ok(CommandOutput {
-        status,
-        stdout: String::from_utf8_lossy(&out).into_owned(),
-        stderr: String::from_utf8_lossy(&err_bytes).into_owned(),
+    let status = match status {
+        Some(status) => {
+            status.map_err(|e| Failure::unknown(format!("cannot wait for '{program}': {e}")))?
+        }
+        None => {
+            return Err(Failure::unknown(format!(
+                "'{program}' did not end after it was killed"
+            )))
+        }
+    };
+    let text =
+        |bytes: Option<Vec<u8>>| String::from_utf8_lossy(&bytes.unwrap_or_default()).into_owned();
+    Ok(TimedOutput {
+        output: CommandOutput {
+            status,
+            stdout: text(stdout_bytes),
+            stderr: text(stderr_bytes),
+        },
+        timed_out,
+        elapsed,
     })
+}
+
+/// How long [`run_within`] still reads a pipe after the child ended.
+const PIPE_LINGER: Duration = Duration::from_millis(200);
+
+enum Event {
+    Exited(std::io::Result<ExitStatus>),
+    /// What a pipe gave, and whether it went past the limit.
+    Stdout(Vec<u8>, bool),
+    Stderr(Vec<u8>),
+}
+
+fn spawn_reader(
+    mut pipe: impl Read + Send + 'static,
+    limit: usize,
+    is_stdout: bool,
+    events: mpsc::Sender<Event>,
+) {
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let _ = (&mut pipe).take(limit as u64 + 1).read_to_end(&mut kept);
+        let over = kept.len() > limit;
+        kept.truncate(limit);
+        if !is_stdout {
+            // Drain the rest so the child never blocks on a full pipe.
+            let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+        }
+        let event = if is_stdout {
+            Event::Stdout(kept, over)
+        } else {
+            Event::Stderr(kept)
+        };
+        let _ = events.send(event);
+    });
 }
 
 #[cfg(test)]
@@ -287,5 +367,95 @@ mod tests {
         );
         assert!(split_command("a 'b").is_err());
         assert!(split_command("  ").is_err());
+    }
+
+    #[test]
+    fn run_within_returns_what_a_quick_command_printed() {
+        let out = run_within(
+            &argv(&["sh", "-c", "echo \"$LC_ALL\"; echo err >&2; exit 2"]),
+            &ExecOptions::default(),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert!(!out.timed_out);
+        assert_eq!(out.output.stdout, "C\n");
+        assert_eq!(out.output.stderr, "err\n");
+        assert_eq!(out.output.status.code(), Some(2));
+    }
+
+    #[test]
+    fn run_within_kills_the_whole_group_at_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("grandchild-lived");
+        // The grandchild would write the marker after 1.5 s if it survived the kill.
+        let script = format!(
+            "echo started; (sleep 1.5; touch {}) & sleep 30",
+            marker.display()
+        );
+        let started = Instant::now();
+        let out = run_within(
+            &argv(&["sh", "-c", &script]),
+            &ExecOptions::default(),
+            Duration::from_millis(300),
+        )
+        .unwrap();
+        assert!(out.timed_out);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(out.output.stdout, "started\n");
+        assert_eq!(out.output.describe_status(), "killed by signal 9");
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(!marker.exists(), "the grandchild outlived the kill");
+    }
+
+    #[test]
+    fn run_within_runs_children_side_by_side() {
+        let started = Instant::now();
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    run_within(
+                        &argv(&["sh", "-c", &format!("sleep 0.4; echo {i}")]),
+                        &ExecOptions::default(),
+                        Duration::from_secs(5),
+                    )
+                    .unwrap()
+                })
+            })
+            .collect();
+        for (i, handle) in handles.into_iter().enumerate() {
+            let out = handle.join().unwrap();
+            assert_eq!(out.output.stdout, format!("{i}\n"));
+        }
+        // Four sleeps of 0.4 s at once, not one after another.
+        assert!(
+            started.elapsed() < Duration::from_millis(1400),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn run_within_bounds_the_output_and_reports_a_missing_program() {
+        let options = ExecOptions {
+            output_limit: 1000,
+            ..ExecOptions::default()
+        };
+        let err = run_within(&argv(&["yes"]), &options, Duration::from_secs(5)).unwrap_err();
+        assert!(
+            err.message.contains("more than 1000 bytes"),
+            "{}",
+            err.message
+        );
+        let err = run_within(
+            &argv(&["/nonexistent/tool"]),
+            &ExecOptions::default(),
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("/nonexistent/tool"), "{}", err.message);
     }
 }

@@ -53,6 +53,11 @@ fn expected_files(plugins: &str, extra: &[&str]) -> BTreeSet<String> {
     files.insert("/usr/share/icinga2/include/plugins-contrib.d/opscheck.conf".into());
     files.insert("/usr/share/doc/opscheck/examples/icinga2/opscheck-hosts.conf".into());
     files.insert("/usr/share/doc/opscheck/README.md".into());
+    // check_guide's guides, every file of packaging/guides/.
+    for entry in std::fs::read_dir(repo().join("packaging/guides")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        files.insert(format!("/usr/share/opscheck/guides/{name}"));
+    }
     files.extend(extra.iter().map(|s| s.to_string()));
     files
 }
@@ -263,6 +268,18 @@ fn deb_installs_runs_and_purges_cleanly() {
         "{}",
         text(&out.stdout)
     );
+    // check_guide finds the installed guides by name and the plugins beside itself.
+    let out = Command::new("/usr/lib/nagios/plugins/check_guide")
+        .args(["--guide", "seon", "--report", "json", "-t", "20"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("check_guide --guide seon: {e}: {}", text(&out.stdout)));
+    assert_eq!(
+        report["guide_file"], "/usr/share/opscheck/guides/seon.toml",
+        "{report}"
+    );
+    assert_eq!(report["entries"][0]["status"], "ran", "{report}");
     // The conffile is registered as one.
     let conffiles = text(
         &run_ok(Command::new("dpkg-query").args(["-W", "-f=${Conffiles}", "opscheck"])).stdout,

@@ -5,6 +5,7 @@
 pub mod asterisk;
 pub mod cdr_api;
 pub mod counter_reset;
+pub mod guide;
 pub mod iepm_hung;
 pub mod iepm_keepalive;
 pub mod iepm_servers;
@@ -18,6 +19,11 @@ pub mod proc_match;
 pub mod seon_daemons;
 pub mod sip_options;
 pub mod smith_stonith;
+pub mod sre;
+pub mod sre_accounting;
+pub mod sre_accounting_sync;
+pub mod sre_counters;
+pub mod sre_status;
 pub mod systemd_unit;
 
 // The three Asterisk plugins share one folder (one way to reach Asterisk);
@@ -25,8 +31,3 @@ pub mod systemd_unit;
 pub use asterisk::channels as asterisk_channels;
 pub use asterisk::peers as asterisk_peers;
 pub use asterisk::queues as asterisk_queues;
-pub mod sre;
-pub mod sre_accounting;
-pub mod sre_accounting_sync;
-pub mod sre_counters;
-pub mod sre_status;
