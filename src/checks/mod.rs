@@ -4,9 +4,12 @@
 
 pub mod iepm_hung;
 pub mod iepm_keepalive;
+pub mod iepm_schedule;
 pub mod iepm_servers;
 pub mod kamailio_stats;
 pub mod mongo_rs;
+pub mod mysql;
+pub mod mysql_connections;
 pub mod pg_repl;
 pub mod proc_match;
 pub mod seon_daemons;
