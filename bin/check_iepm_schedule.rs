@@ -217,21 +217,16 @@ impl Plugin for Args {
             &Env::from_process(),
         )?;
         let mut check = Check::new();
-        match iepm_schedule::collect(&target, opscheck::deadline::current()) {
-            Ok(db) => iepm_schedule::evaluate_database(&db, &options, &mut check),
-            Err(failure) => {
-                check = Check::failed(failure.state, failure.message);
-            }
-        }
-        let dir = self.data_dir.display().to_string();
         let files = iepm_schedule::read_data_dir(&self.data_dir, std::time::SystemTime::now());
-        if check.fixed_state.is_none() {
-            iepm_schedule::evaluate_files(
-                &dir,
-                files.as_ref().map_err(String::as_str),
-                &options,
-                &mut check,
-            );
+        match iepm_schedule::collect(&target, opscheck::deadline::current()) {
+            Ok(db) => {
+                iepm_schedule::evaluate_database(&db, &options, &mut check);
+                let dir = self.data_dir.display().to_string();
+                let result = files.as_ref().map_err(String::as_str);
+                iepm_schedule::evaluate_files(&dir, result, &options, &mut check);
+                check.ok_summary(iepm_schedule::ok_summary(&db, files.as_ref().ok()));
+            }
+            Err(failure) => check = Check::failed(failure.state, failure.message),
         }
         for note in &target.notes {
             check.note(note.clone());

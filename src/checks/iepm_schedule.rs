@@ -231,6 +231,20 @@ fn safe(text: &str) -> String {
         .collect()
 }
 
+/// The summary when all is well: "3 probes on time, 1 SCHEDULE entry, 1 result file waiting".
+pub fn ok_summary(db: &Database, files: Option<&DataFiles>) -> String {
+    let entries = if db.backlog == 1 {
+        "1 SCHEDULE entry".to_string()
+    } else {
+        format!("{} SCHEDULE entries", db.backlog)
+    };
+    let mut text = format!("{} on time, {entries}", plural(db.probes.len(), "probe"));
+    if let Some(files) = files {
+        text.push_str(&format!(", {}", plural(files.files.len(), "result file")));
+    }
+    text + " waiting"
+}
+
 /// Judges the probes and the backlog.
 pub fn evaluate_database(db: &Database, options: &Options, check: &mut Check) {
     let mut overdue: Vec<(Option<i64>, &Probe)> = Vec::new();

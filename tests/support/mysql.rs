@@ -30,6 +30,7 @@ const SERVICE_USER: &str = "opscheck-mysql";
 
 #[path = "ports.rs"]
 mod ports;
+#[allow(unused_imports)]
 pub use ports::free_port;
 
 pub struct Server {
