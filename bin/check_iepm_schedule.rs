@@ -2,7 +2,7 @@
 use clap::builder::NonEmptyStringValueParser;
 use clap::Parser;
 use opscheck::checks::iepm_schedule::{self, Options};
-use opscheck::checks::mysql::{self, Env, Given};
+use opscheck::checks::mysql::{self, Env, Given, SslMode};
 use opscheck::cli::CommonArgs;
 use opscheck::definitions::Hints;
 use opscheck::range::Range;
@@ -51,6 +51,17 @@ struct Args {
     /// Also read this group of the option files (after [client]; its values win)
     #[arg(long = "defaults-group", value_name = "GROUP", value_parser = NonEmptyStringValueParser::new())]
     defaults_group: Option<String>,
+
+    /// TLS: DISABLED (default, or `ssl-mode` of the option file), REQUIRED (encrypted, the
+    /// certificate unchecked unless --ssl-ca is given), VERIFY_CA, VERIFY_IDENTITY (also the
+    /// host name). rustls; no fallback to plain text
+    #[arg(long = "ssl-mode", value_name = "MODE")]
+    ssl_mode: Option<SslMode>,
+
+    /// CA certificate(s), PEM, to check the server's certificate with (or `ssl-ca` of the
+    /// option file); without it VERIFY_CA uses the system's roots
+    #[arg(long = "ssl-ca", value_name = "FILE")]
+    ssl_ca: Option<PathBuf>,
 
     /// A probe is overdue when lastrunepoch + runinterval is more than this many seconds ago
     #[arg(long = "grace", value_name = "SECONDS", default_value = "600")]
@@ -183,6 +194,7 @@ impl Plugin for Args {
         for (name, path) in [
             ("--socket", self.socket.as_ref()),
             ("--defaults-file", self.defaults_file.as_ref()),
+            ("--ssl-ca", self.ssl_ca.as_ref()),
             ("--data-dir", Some(&self.data_dir)),
         ] {
             if path.is_some_and(|p| p.as_os_str().is_empty()) {
@@ -213,6 +225,8 @@ impl Plugin for Args {
                 database: Some(self.database.clone()),
                 defaults_file: self.defaults_file.clone(),
                 defaults_group: self.defaults_group.clone(),
+                ssl_mode: self.ssl_mode,
+                ssl_ca: self.ssl_ca.clone(),
             },
             &Env::from_process(),
         )?;

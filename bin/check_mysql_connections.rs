@@ -1,7 +1,7 @@
 //! check_mysql_connections: MySQL/MariaDB client connections (net.Console quick check list).
 use clap::builder::NonEmptyStringValueParser;
 use clap::Parser;
-use opscheck::checks::mysql::{self, Env, Given};
+use opscheck::checks::mysql::{self, Env, Given, SslMode};
 use opscheck::checks::mysql_connections::{self, Options, Snapshot};
 use opscheck::cli::CommonArgs;
 use opscheck::definitions::Hints;
@@ -62,6 +62,17 @@ struct Args {
     /// Also read this group of the option files (after [client]; its values win)
     #[arg(long = "defaults-group", value_name = "GROUP", value_parser = NonEmptyStringValueParser::new())]
     defaults_group: Option<String>,
+
+    /// TLS: DISABLED (default, or `ssl-mode` of the option file), REQUIRED (encrypted, the
+    /// certificate unchecked unless --ssl-ca is given), VERIFY_CA, VERIFY_IDENTITY (also the
+    /// host name). rustls; no fallback to plain text
+    #[arg(long = "ssl-mode", value_name = "MODE")]
+    ssl_mode: Option<SslMode>,
+
+    /// CA certificate(s), PEM, to check the server's certificate with (or `ssl-ca` of the
+    /// option file); without it VERIFY_CA uses the system's roots
+    #[arg(long = "ssl-ca", value_name = "FILE")]
+    ssl_ca: Option<PathBuf>,
 
     /// Read a captured `mysql -e 'show full processlist'` output (boxed table or
     /// `mysql -B`) from FILE (`-` for standard input) instead of connecting
@@ -166,6 +177,7 @@ impl Plugin for Args {
         for (name, path) in [
             ("--socket", &self.socket),
             ("--defaults-file", &self.defaults_file),
+            ("--ssl-ca", &self.ssl_ca),
         ] {
             if path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
                 return Err(Failure::unknown(format!("{name} is empty")));
@@ -200,6 +212,8 @@ impl Plugin for Args {
                 database: self.database.clone(),
                 defaults_file: self.defaults_file.clone(),
                 defaults_group: self.defaults_group.clone(),
+                ssl_mode: self.ssl_mode,
+                ssl_ca: self.ssl_ca.clone(),
             },
             &Env::from_process(),
         )?;

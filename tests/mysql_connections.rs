@@ -413,3 +413,56 @@ fn captured_input_from_the_examples() {
         "{text}"
     );
 }
+
+#[test]
+fn tls_with_rustls() {
+    let s = server();
+    let _turn = mysql::exclusive();
+    let accepts = || -> u64 {
+        s.sql("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'SSL_ACCEPTS'")
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    // Plain text by default; encrypted without a check (the server counts the
+    // TLS handshake); then checked against the test's CA, with the host name.
+    let before = accepts();
+    expect(&mut plugin(), 0);
+    assert_eq!(accepts(), before);
+    let text = expect(plugin().args(["--ssl-mode", "REQUIRED"]), 0);
+    assert!(text.starts_with("MYSQL_CONNECTIONS OK - "), "{text}");
+    assert_eq!(accepts(), before + 1);
+    let text = expect(
+        plugin()
+            .args(["--ssl-mode", "VERIFY_IDENTITY", "--ssl-ca"])
+            .arg(s.ca()),
+        0,
+    );
+    assert!(text.starts_with("MYSQL_CONNECTIONS OK - "), "{text}");
+    // The system's roots do not know the test's CA: CRITICAL, not a silent fallback.
+    let text = expect(plugin().args(["--ssl-mode", "VERIFY_CA"]), 2);
+    assert!(text.to_lowercase().contains("certificate"), "{text}");
+    // ssl-mode and ssl-ca from the option file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tls.cnf");
+    write(
+        &file,
+        &format!(
+            "[client]\nuser=monitor\npassword={MONITOR_PASSWORD}\nhost=127.0.0.1\nport={}\n\
+             ssl-mode=VERIFY_CA\nssl-ca={}\n",
+            s.port,
+            s.ca().display()
+        ),
+        0o600,
+    );
+    expect(bare().arg("--defaults-file").arg(&file), 0);
+    let text = expect(
+        bare()
+            .arg("--defaults-file")
+            .arg(&file)
+            .args(["--ssl-ca"])
+            .arg(dir.path().join("none.pem")),
+        3,
+    );
+    assert!(text.contains("cannot read ssl-ca"), "{text}");
+}

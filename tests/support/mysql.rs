@@ -177,6 +177,14 @@ fn start() -> Result<Server, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
+    make_certificates(&dir)?;
+    if let Some((uid, gid)) = ids {
+        for name in ["server.key", "server.crt", "ca.crt"] {
+            let c = std::ffi::CString::new(dir.join(name).to_str().unwrap()).unwrap();
+            // SAFETY: chown with a valid path.
+            unsafe { libc::chown(c.as_ptr(), uid, gid) };
+        }
+    }
     let port = ports::free_port();
     let log = dir.join("mariadbd.log");
     let mut command = as_service("mariadbd");
@@ -187,6 +195,9 @@ fn start() -> Result<Server, String> {
         .arg(format!("--port={port}"))
         .arg(format!("--pid-file={}", dir.join("mariadbd.pid").display()))
         .arg(format!("--log-error={}", log.display()))
+        .arg(format!("--ssl-cert={}", dir.join("server.crt").display()))
+        .arg(format!("--ssl-key={}", dir.join("server.key").display()))
+        .arg(format!("--ssl-ca={}", dir.join("ca.crt").display()))
         .args([
             "--bind-address=127.0.0.1",
             "--skip-log-bin",
@@ -256,13 +267,94 @@ fn start() -> Result<Server, String> {
     Ok(server)
 }
 
+/// A CA (`ca.crt`) and a server certificate for `localhost` and 127.0.0.1
+/// (`server.crt`, `server.key`) in `dir`, made with the openssl tool.
+fn make_certificates(dir: &Path) -> Result<(), String> {
+    let run = |args: &[&str]| -> Result<(), String> {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("openssl (Debian openssl): {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=opscheck test CA",
+    ])?;
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ])?;
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .map_err(|e| e.to_string())?;
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ])
+}
+
 impl Server {
+    /// The CA that signed the server's certificate.
+    pub fn ca(&self) -> PathBuf {
+        self.dir.join("ca.crt")
+    }
+
     /// Runs SQL as root on the socket.
     pub fn root_sql(&self, sql: &str) -> Result<String, String> {
         let out = Command::new("mariadb")
             .arg("--no-defaults")
             .arg(format!("--socket={}", self.socket.display()))
-            .args(["-u", "root", "-N", "-B", "-e", sql])
+            // No TLS on the harness's own sessions (newer clients turn it on
+            // by default): the TLS test counts the server's handshakes.
+            .args(["--skip-ssl", "-u", "root", "-N", "-B", "-e", sql])
             .stdin(Stdio::null())
             .output()
             .map_err(|e| e.to_string())?;

@@ -60,6 +60,7 @@ pub fn connect(target: &Target, deadline: Deadline) -> Result<Session, Failure> 
         .prefer_socket(false)
         .wait_timeout(None::<usize>)
         .stmt_cache_size(0);
+    opts = opts.ssl_opts(ssl_opts(target)?);
     opts = match &target.address {
         Address::Tcp { host, port } => opts.ip_or_hostname(host.clone()).tcp_port(*port),
         Address::Socket(path) => opts.socket(Some(path.display().to_string())),
@@ -82,6 +83,33 @@ pub fn connect(target: &Target, deadline: Deadline) -> Result<Session, Failure> 
         address,
         deadline,
     })
+}
+
+/// TLS settings for `target`: none when disabled. A CA file that cannot be
+/// read is UNKNOWN (our own trouble), before any connection.
+fn ssl_opts(target: &Target) -> Result<Option<mysql_async::SslOpts>, Failure> {
+    use super::SslMode;
+    if target.ssl_mode == SslMode::Disabled {
+        return Ok(None);
+    }
+    let mut ssl = mysql_async::SslOpts::default();
+    let mut verify = target.ssl_mode != SslMode::Required;
+    if let Some(ca) = &target.ssl_ca {
+        let pem = std::fs::read(ca)
+            .map_err(|e| Failure::unknown(format!("cannot read ssl-ca {}: {e}", ca.display())))?;
+        ssl = ssl
+            .with_root_certs(vec![pem.into()])
+            .with_disable_built_in_roots(true);
+        // As the client: a CA given with REQUIRED is checked (as VERIFY_CA).
+        verify = true;
+    }
+    if !verify {
+        ssl = ssl.with_danger_accept_invalid_certs(true);
+    }
+    if target.ssl_mode != SslMode::VerifyIdentity {
+        ssl = ssl.with_danger_skip_domain_validation(true);
+    }
+    Ok(Some(ssl))
 }
 
 /// The message and state for a failed login.

@@ -32,6 +32,8 @@ pub struct Given {
     pub database: Option<String>,
     pub defaults_file: Option<PathBuf>,
     pub defaults_group: Option<String>,
+    pub ssl_mode: Option<SslMode>,
+    pub ssl_ca: Option<PathBuf>,
 }
 
 /// How to reach the server.
@@ -51,6 +53,37 @@ impl std::fmt::Display for Address {
     }
 }
 
+/// TLS as the mysql client's `--ssl-mode` (MySQL 5.7+ names); the default is
+/// `DISABLED` here (the client's `PREFERRED` falls back to plain text
+/// silently, which a check should not do behind its user's back).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslMode {
+    #[default]
+    Disabled,
+    /// Encrypted; the certificate is not checked (unless a CA is given: then as VERIFY_CA).
+    Required,
+    /// Encrypted; the chain checked against `ssl-ca` (else the system's roots).
+    VerifyCa,
+    /// As VERIFY_CA, and the certificate must name the host.
+    VerifyIdentity,
+}
+
+impl std::str::FromStr for SslMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_uppercase().replace('-', "_").as_str() {
+            "DISABLED" => Ok(SslMode::Disabled),
+            "REQUIRED" => Ok(SslMode::Required),
+            "VERIFY_CA" => Ok(SslMode::VerifyCa),
+            "VERIFY_IDENTITY" => Ok(SslMode::VerifyIdentity),
+            _ => Err(format!(
+                "invalid ssl-mode '{s}' (DISABLED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY)"
+            )),
+        }
+    }
+}
+
 /// Everything needed to connect, and remarks for the output (file warnings).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Target {
@@ -58,6 +91,9 @@ pub struct Target {
     pub user: String,
     pub password: Option<String>,
     pub database: Option<String>,
+    pub ssl_mode: SslMode,
+    /// CA certificate(s), PEM.
+    pub ssl_ca: Option<PathBuf>,
     pub notes: Vec<String>,
 }
 
@@ -232,11 +268,32 @@ pub fn resolve(given: &Given, env: &Env) -> Result<Target, Failure> {
             return Err(Failure::unknown(format!("the {what} is empty")));
         }
     }
+    let ssl_mode = match (given.ssl_mode, file("ssl_mode")) {
+        (Some(mode), _) => mode,
+        (None, Some(text)) => text
+            .parse()
+            .map_err(|e| Failure::unknown(format!("option file: {e}")))?,
+        // The client's `ssl` option alone asks for encryption.
+        (None, None)
+            if file_options
+                .as_ref()
+                .is_some_and(|o| o.values.contains_key("ssl")) =>
+        {
+            SslMode::Required
+        }
+        (None, None) => SslMode::Disabled,
+    };
+    let ssl_ca = given
+        .ssl_ca
+        .clone()
+        .or_else(|| file("ssl_ca").map(PathBuf::from));
     Ok(Target {
         address,
         user,
         password,
         database,
+        ssl_mode,
+        ssl_ca,
         notes,
     })
 }
@@ -362,6 +419,33 @@ mod tests {
         .unwrap();
         assert_eq!(t.password, None);
         assert!(t.notes[0].contains("ignored"), "{:?}", t.notes);
+    }
+
+    #[test]
+    fn ssl_modes() {
+        assert_eq!(
+            "verify-identity".parse::<SslMode>(),
+            Ok(SslMode::VerifyIdentity)
+        );
+        assert_eq!("REQUIRED".parse::<SslMode>(), Ok(SslMode::Required));
+        assert!("PREFERRED".parse::<SslMode>().is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let f = write(
+            dir.path(),
+            "s.cnf",
+            "[client]\nuser=u\nssl\nssl-ca=/etc/ca.pem\n",
+            0o600,
+        );
+        let t = resolve(
+            &Given {
+                defaults_file: Some(f),
+                ..Given::default()
+            },
+            &Env::default(),
+        )
+        .unwrap();
+        assert_eq!(t.ssl_mode, SslMode::Required);
+        assert_eq!(t.ssl_ca, Some(PathBuf::from("/etc/ca.pem")));
     }
 
     #[test]
