@@ -67,22 +67,25 @@ pub fn connect(target: &Target, deadline: Deadline) -> Result<Session, Failure> 
     };
     set_activity(format!("connecting to {address}"));
     let result = runtime.block_on(timed(&deadline, Conn::new(opts)));
-    let conn = match result {
-        Err(()) => {
-            return Err(Failure::critical(format!(
-                "no answer from {address} within {} s while connecting",
-                within(&deadline)
-            )))
+    let failure = match result {
+        Ok(Ok(conn)) => {
+            return Ok(Session {
+                runtime,
+                conn: Some(conn),
+                address,
+                deadline,
+            })
         }
-        Ok(Err(e)) => return Err(connect_failure(&address, e)),
-        Ok(Ok(conn)) => conn,
+        Err(()) => Failure::critical(format!(
+            "no answer from {address} within {} s while connecting",
+            within(&deadline)
+        )),
+        Ok(Err(e)) => connect_failure(&address, e),
     };
-    Ok(Session {
-        runtime,
-        conn: Some(conn),
-        address,
-        deadline,
-    })
+    // A name lookup still hanging in a blocking thread must not hold the
+    // plugin: dropping the runtime would wait for it.
+    runtime.shutdown_background();
+    Err(failure)
 }
 
 /// TLS settings for `target`: none when disabled. A CA file that cannot be
