@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the release packages: target/debian/opscheck_VERSION-1_amd64.deb
-# (cargo-deb) and target/generate-rpm/opscheck-VERSION-1.x86_64.rpm
+# Builds the release packages:
+# target/x86_64-unknown-linux-gnu/debian/opscheck_VERSION-1_amd64.deb (cargo-deb)
+# and target/x86_64-unknown-linux-gnu/generate-rpm/opscheck-VERSION-1.x86_64.rpm
 # (cargo-generate-rpm), from the metadata in Cargo.toml, with every plugin
 # built in the release profile (fat LTO, stripped, panic=abort, overflow
 # checks; all default features).
@@ -8,8 +9,9 @@
 # The binaries are linked against glibc 2.17 (RHEL/CentOS 7; hence EL8, EL9,
 # Debian 11+, Ubuntu 18.04+) with cargo-zigbuild: Zig's linker and its glibc
 # stubs of that version, so no symbol newer than GLIBC_2.17 can be referenced.
-# They land in target/x86_64-unknown-linux-gnu/release/ (the package asset
-# lists name them so; tests/packaging.rs checks the symbol versions).
+# They land in target/x86_64-unknown-linux-gnu/release/ (the asset lists'
+# target/release/, mapped by --target; tests/packaging.rs checks the symbol
+# versions).
 # Man pages: packaging/man/check_*.1 are written by packaging/generate.sh from
 # each plugin's clap options (checked in, so a review sees them); cargo-deb
 # gzips them itself, the rpm takes the copies gzipped here into target/man/.
@@ -39,9 +41,9 @@ done
 if [ "${1:-}" = --binaries-only ]; then
   exit 0
 fi
-# The asset lists name target/$target/release/ themselves: no --target here
-# (the package architecture is the host's, amd64 / x86_64).
-# gzip payload: EL7's rpm 4.11 cannot read the default, zstd (rpm 4.14+, EL8).
-cargo deb --no-build
-cargo generate-rpm --payload-compress gzip
-ls -l target/debian/*.deb target/generate-rpm/*.rpm
+# --target: both tools read the asset lists' target/release/ as
+# target/$target/release/. gzip payload: EL7's rpm 4.11 cannot read the
+# default, zstd (rpm 4.14+, EL8).
+cargo deb --no-build --target "$target"
+cargo generate-rpm --target "$target" --payload-compress gzip
+ls -l target/"$target"/debian/*.deb target/"$target"/generate-rpm/*.rpm

@@ -57,8 +57,11 @@ echo "wrote packaging/man/check_*.1 (${#plugins[@]} plugins)"
 python3 - "${plugins[@]}" <<'PY'
 import re, sys
 plugins = sys.argv[1:]
-# The release binaries for glibc 2.17 (packaging/build-packages.sh, cargo zigbuild).
-bins = "target/x86_64-unknown-linux-gnu/release"
+# The release binaries. cargo-deb and cargo-generate-rpm map target/release/ to
+# target/x86_64-unknown-linux-gnu/release/ (where cargo zigbuild puts the glibc
+# 2.17 build) when given --target, as packaging/build-packages.sh does; they
+# refuse a hard-coded target path.
+bins = "target/release"
 deb = "".join(
     f'    ["{bins}/{p}", "usr/lib/nagios/plugins/", "755"],\n'
     f'    ["packaging/man/{p}.1", "usr/share/man/man1/", "644"],\n'
