@@ -16,6 +16,7 @@ pub mod deadline;
 pub mod definitions;
 pub mod duration;
 pub mod exec;
+pub mod glibc_compat;
 pub mod input;
 pub mod output;
 pub mod perfdata;
