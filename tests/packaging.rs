@@ -143,7 +143,11 @@ fn build_deb(out: &Path) -> PathBuf {
 }
 
 fn build_rpm(out: &Path) -> PathBuf {
-    let rpm = out.join("opscheck.x86_64.rpm");
+    // The name rpm would give it (rpmlint checks).
+    let rpm = out.join(format!(
+        "opscheck-{}-1.x86_64.rpm",
+        env!("CARGO_PKG_VERSION")
+    ));
     let started = Instant::now();
     run_ok(
         Command::new("cargo")
