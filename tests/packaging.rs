@@ -309,6 +309,12 @@ fn rpm_lists_every_plugin_and_lints_clean() {
         requires.iter().any(|r| r.starts_with("libc.so.6(")),
         "{requires:?}"
     );
+    // EL7's glibc is 2.17: no requirement on a newer symbol version.
+    for r in &requires {
+        if let Some(version) = r.split(['(', ')']).find_map(glibc_version) {
+            assert!(version <= GLIBC_MAX, "{r}: EL7's glibc 2.17 lacks it");
+        }
+    }
     // EL7's rpm 4.11 knows these rpmlib features and no later ones (no zstd
     // payload, no rich dependencies): anything else and `rpm -i` fails there.
     let el7 = [
