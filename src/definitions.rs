@@ -413,8 +413,56 @@ fn nagios(binary: &str, about: &str, opts: &[Opt], env: &[(&str, &str)]) -> Stri
     out
 }
 
+/// The plugin's manual page (roff, section 1) from its clap definition, for
+/// `OPSCHECK_PRINT_DEFINITION=man`: name, synopsis, the long help as the
+/// description, every option, then the plugin API's exit status and where
+/// the package puts the scheduler definitions. `packaging/generate.sh` writes
+/// it to `packaging/man/check_NAME.1` (checked by tests/definitions.rs);
+/// `packaging/build-packages.sh` gzips it into the packages.
+pub fn man_page(command: &Command) -> String {
+    let mut command = command.clone();
+    command.build();
+    let binary = command.get_name().to_string();
+    let version = command.get_version().unwrap_or_default().to_string();
+    let man = clap_mangen::Man::new(command)
+        .manual("opscheck monitoring plugins")
+        .source(format!("opscheck {version}"));
+    let mut out: Vec<u8> = Vec::new();
+    // Writing to a Vec cannot fail.
+    man.render_title(&mut out).expect("roff into memory");
+    man.render_name_section(&mut out).expect("roff into memory");
+    man.render_synopsis_section(&mut out)
+        .expect("roff into memory");
+    man.render_description_section(&mut out)
+        .expect("roff into memory");
+    man.render_options_section(&mut out)
+        .expect("roff into memory");
+    let name = command_name(&binary);
+    let tail = format!(
+        r#".SH "EXIT STATUS"
+The Nagios plugin API: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for
+usage errors, \fB\-\-help\fR and \fB\-\-version\fR). The first line of the
+output is the summary, \fIperformance data\fR follows a \fB|\fR.
+.SH FILES
+.TP
+\fI/usr/share/icinga2/include/plugins\-contrib.d/opscheck.conf\fR
+the Icinga 2 CheckCommand \fB{name}\fR (loaded by \fBinclude <plugins\-contrib>\fR).
+.TP
+\fI/etc/nagios\-plugins/config/opscheck.cfg\fR (Debian), \fI/etc/nagios/conf.d/opscheck.cfg\fR (RPM)
+the Nagios command \fB{binary}\fR.
+.SH "SEE ALSO"
+/usr/share/doc/opscheck/README.md
+"#
+    );
+    out.extend_from_slice(tail.as_bytes());
+    man.render_version_section(&mut out)
+        .expect("roff into memory");
+    String::from_utf8(out).expect("roff from UTF-8 help is UTF-8")
+}
+
 /// What the runner does when [`PRINT_DEFINITION_ENV`] is set: prints the
-/// definition and exits 0, or exits 3 naming the accepted values.
+/// definition (or, for `man`, the manual page) and exits 0, or exits 3 naming
+/// the accepted values.
 pub fn print_and_exit(
     service: &str,
     command: &Command,
@@ -422,11 +470,14 @@ pub fn print_and_exit(
     requested: &std::ffi::OsStr,
 ) -> ! {
     let requested = requested.to_string_lossy();
+    if requested == "man" {
+        crate::timeout::emit(&man_page(command), 0);
+    }
     match Scheduler::parse(&requested) {
         Some(scheduler) => crate::timeout::emit(&definition_with(command, scheduler, hints), 0),
         None => crate::timeout::emit(
             &format!(
-                "{service} UNKNOWN - {PRINT_DEFINITION_ENV}={requested:?}: expected icinga2 or nagios\n"
+                "{service} UNKNOWN - {PRINT_DEFINITION_ENV}={requested:?}: expected icinga2, nagios or man\n"
             ),
             3,
         ),

@@ -22,6 +22,7 @@ pub mod definitions;
 pub mod duration;
 pub mod env;
 pub mod exec;
+pub mod glibc_compat;
 pub mod input;
 pub mod localtime;
 pub mod output;

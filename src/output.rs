@@ -13,6 +13,19 @@ use serde::Serialize;
 /// Roughly how long the summary may grow before further problems are counted, not listed.
 const SUMMARY_BUDGET: usize = 80;
 
+/// The most bytes [`Check::render_text`] prints (line one, long output and the
+/// final newline), so that NRPE carries the output whole. NRPE 3 and 4 read a
+/// plugin's output into a 64 KiB buffer and drop the rest mid-line; through
+/// Debian's NRPE 4.1.0 and check_nrpe (v4 packets) 65504 bytes arrived, not
+/// 65535 (measured with a longer output, tests/packaging.rs), so the cap keeps
+/// a margin below that.
+/// NRPE's old v2 packets carry 1023 bytes (check_nrpe -2, not the default since
+/// NRPE 3); Nagios Core and Icinga 2 take more. Within this cap the plugin
+/// itself drops whole long-output lines from the end (the least severe items,
+/// as items are sorted worst first) and says how many, so line one, with the
+/// state, the summary and all the perfdata, always arrives whole.
+pub const OUTPUT_LIMIT: usize = 64000;
+
 /// One thing the check judged (a member, a host, a daemon), with its children.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Item {
@@ -282,7 +295,7 @@ impl Check {
                 out.push_str(&format!("Trace: {}\n", one_line(line)));
             }
         }
-        out
+        cap_output(out, OUTPUT_LIMIT)
     }
 
     /// The same result as JSON, for tests and tools that want structure.
@@ -331,6 +344,39 @@ fn render_item(item: &Item, depth: usize, verbosity: u8, out: &mut String) {
     }
 }
 
+/// Keeps `text` (plugin output, each line ending in `\n`) within `limit`
+/// bytes: line one whole, then as many whole long-output lines as fit with a
+/// last line saying how many were left out. Line one alone may exceed the
+/// limit (it is never cut: its perfdata would be wrong); the summary is
+/// budgeted, so only thousands of perfdata values could make it so.
+fn cap_output(text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    let mut lines = text.split_inclusive('\n');
+    let mut out = lines.next().unwrap_or_default().to_string();
+    let rest: Vec<&str> = lines.collect();
+    // The notice is at most this long (the count has at most 20 digits).
+    let notice = |n: usize| {
+        format!(
+            "... {} left out (output limit {limit} bytes)\n",
+            plural(n, "more line")
+        )
+    };
+    let room = limit.saturating_sub(notice(usize::MAX).len());
+    let mut kept = 0;
+    for line in &rest {
+        if out.len() + line.len() > room {
+            break;
+        }
+        out.push_str(line);
+        kept += 1;
+    }
+    out.push_str(&notice(rest.len() - kept));
+    out
+}
+
+/// Text as one output line: no `|` (it starts perfdata) and no line breaks.
 /// Text as one output line: no `|` (it starts perfdata), no line breaks, and
 /// no control characters from the input (a NUL or an ESC copied from a vendor
 /// tool's output would end or repaint a line in a scheduler's web page): they
@@ -418,6 +464,62 @@ mod tests {
             .item(Item::new(State::Warning, "owpingd stale | 20m"))
             .ok_summary("all fresh");
         check
+    }
+
+    #[test]
+    fn long_output_is_cut_to_the_limit_keeping_line_one_whole() {
+        let mut check = Check::new();
+        for i in 0..5000 {
+            let state = if i % 1000 == 7 {
+                State::Critical
+            } else {
+                State::Ok
+            };
+            let mut item = Item::new(state, format!("daemon-number-{i} is running as expected"));
+            if i % 10 == 0 {
+                item = item.perf(Perfdata::new(format!("d{i}_age"), i as f64, Uom::Seconds));
+            }
+            check.item(item);
+        }
+        let full_perf: Vec<String> = check.all_perfdata().iter().map(|p| p.to_string()).collect();
+        let text = check.render_text("DAEMONS", 0);
+        assert!(text.len() <= OUTPUT_LIMIT, "{} bytes", text.len());
+        let lines: Vec<&str> = text.lines().collect();
+        let (head, perf) = lines[0].split_once(" | ").unwrap();
+        assert!(head.starts_with("DAEMONS CRITICAL - "), "{head}");
+        assert_eq!(perf, full_perf.join(" "), "all perfdata on line one");
+        // The worst items come first and survive the cut; whole lines only.
+        assert!(lines[1].starts_with("[CRITICAL] daemon-number-7 "));
+        assert!(lines[5].starts_with("[CRITICAL] daemon-number-4007 "));
+        let last = lines.last().unwrap();
+        let kept = lines.len() - 2;
+        assert_eq!(
+            *last,
+            format!(
+                "... {} more lines left out (output limit 64000 bytes)",
+                5000 - kept
+            )
+        );
+        for line in &lines[1..lines.len() - 1] {
+            assert!(line.ends_with(" is running as expected"), "{line}");
+        }
+        assert!(text.ends_with(")\n"));
+        // Output within the limit is left alone.
+        let small = sample().render_text("KEEPALIVE", 0);
+        assert_eq!(cap_output(small.clone(), OUTPUT_LIMIT), small);
+    }
+
+    #[test]
+    fn a_line_one_over_the_limit_is_kept_whole() {
+        let text = format!("X OK - {} | a=1\nsecond\n", "y".repeat(100));
+        let capped = cap_output(text, 50);
+        assert_eq!(
+            capped,
+            format!(
+                "X OK - {} | a=1\n... 1 more line left out (output limit 50 bytes)\n",
+                "y".repeat(100)
+            )
+        );
     }
 
     #[test]

@@ -86,20 +86,73 @@ fn package_plugin_lists_name_every_plugin() {
         .collect();
     assert_eq!(lists.len(), 2, "Cargo.toml: a deb and an rpm plugin list");
     let plugins = all_plugins();
+    // The release binaries (the packaging tools map target/release/ to
+    // target/x86_64-unknown-linux-gnu/release/ with --target) and the man pages.
+    let bins = "target/release";
     let deb: String = plugins
         .iter()
-        .map(|p| format!("    [\"target/release/{p}\", \"usr/lib/nagios/plugins/\", \"755\"],\n"))
+        .map(|p| {
+            format!(
+                "    [\"{bins}/{p}\", \"usr/lib/nagios/plugins/\", \"755\"],\n    \
+                 [\"packaging/man/{p}.1\", \"usr/share/man/man1/\", \"644\"],\n"
+            )
+        })
         .collect();
     let rpm: String = plugins
         .iter()
         .map(|p| {
             format!(
-                "    {{ source = \"target/release/{p}\", dest = \"/usr/lib64/nagios/plugins/{p}\", mode = \"755\" }},\n"
+                "    {{ source = \"{bins}/{p}\", dest = \"/usr/lib64/nagios/plugins/{p}\", mode = \"755\" }},\n    \
+                 {{ source = \"target/man/{p}.1.gz\", dest = \"/usr/share/man/man1/{p}.1.gz\", mode = \"644\", doc = true }},\n"
             )
         })
         .collect();
     assert_eq!(lists[0], deb, "deb plugin list: run packaging/generate.sh");
     assert_eq!(lists[1], rpm, "rpm plugin list: run packaging/generate.sh");
+}
+
+/// packaging/man/ holds exactly one page per plugin, each what the plugin
+/// prints with OPSCHECK_PRINT_DEFINITION=man, and man(1) renders it without a
+/// warning.
+#[test]
+fn man_pages_are_generated_from_the_plugins() {
+    let dir = repo().join("packaging/man");
+    let mut pages: Vec<String> = std::fs::read_dir(&dir)
+        .expect("packaging/man/ (run packaging/generate.sh)")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    let expected: Vec<String> = all_plugins().iter().map(|p| format!("{p}.1")).collect();
+    assert_eq!(
+        pages, expected,
+        "packaging/man/: one page per plugin in bin/: run packaging/generate.sh"
+    );
+    for (name, binary) in built_plugins() {
+        let page = std::fs::read_to_string(dir.join(format!("{name}.1"))).unwrap();
+        let out = run_ok(Command::new(binary).env("OPSCHECK_PRINT_DEFINITION", "man"));
+        assert_eq!(
+            page,
+            text(&out.stdout),
+            "packaging/man/{name}.1 differs from what {name} generates: run packaging/generate.sh"
+        );
+        assert!(
+            page.contains(&format!(".TH {name} 1 ")),
+            "{name}: a section 1 page"
+        );
+        assert!(page.contains("\n.SH OPTIONS\n"), "{name}: options listed");
+        if have("man") {
+            let out = Command::new("man")
+                .args(["--warnings", "-E", "UTF-8", "-l"])
+                .arg(dir.join(format!("{name}.1")))
+                .env("MANWIDTH", "80")
+                .env("MAN_KEEP_FORMATTING", "0")
+                .stdin(std::process::Stdio::null())
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "man {name}.1: {}", text(&out.stderr));
+            assert_eq!(text(&out.stderr), "", "man --warnings {name}.1");
+        }
+    }
 }
 
 #[test]
