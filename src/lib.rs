@@ -12,6 +12,51 @@
 //! before the watchdog ([`deadline`]). The domain logic of each plugin lives in
 //! [`checks`]; the files
 //! in `bin/` only declare options.
+//!
+//! # Writing a plugin
+//!
+//! The whole recipe, kept compiling as `examples/plugin/check_example.rs`
+//! (`cargo run --example check_example -- --input examples/plugin/sample.log`):
+//!
+//! 1. `bin/check_NAME.rs`: the options, a clap parser that flattens
+//!    [`cli::CommonArgs`] (and [`input::InputArgs`], [`state::StateArgs`],
+//!    [`cli::ThresholdArgs`] as needed), and a [`Plugin`] impl whose `check`
+//!    calls the domain logic; `main` is `opscheck::run::<Args>()`.
+//! 2. `src/checks/NAME.rs` (a folder past ~500 lines): pure parsers and the
+//!    evaluation, with unit tests beside them. Judge and publish in one call
+//!    ([`Thresholds::judge`]); say what an empty result means
+//!    ([`Check::empty_ok`]) or it is UNKNOWN; take every blocking step's time
+//!    from [`deadline::current`]; run commands through [`exec::run`].
+//! 3. A `[[bin]]` in Cargo.toml (`required-features` for a driver behind a
+//!    feature), then `packaging/generate.sh` for the Icinga 2 / Nagios
+//!    definitions, man page and package lists; a service in the host templates.
+//! 4. A README section (options, states, perfdata, an example), recorded
+//!    examples under `examples/FIRSTWORD*/` (the bad-input and package tests
+//!    find them there), tests against the real component, and a fuzz target
+//!    `fuzz/fuzz_targets/NAME.rs` per parser.
+//!
+//! ```
+//! use opscheck::{Check, Thresholds, Uom};
+//!
+//! // The domain logic of a plugin that counts ERROR lines: a pure function.
+//! fn evaluate(text: &str, thresholds: &Thresholds) -> Check {
+//!     let errors = text.lines().filter(|l| l.contains("ERROR")).count();
+//!     let mut check = Check::new();
+//!     check.item(
+//!         thresholds
+//!             .judge("errors", errors as f64, Uom::None)
+//!             .item(format!("{errors} ERROR lines")),
+//!     );
+//!     check
+//! }
+//!
+//! let thresholds = Thresholds::new(Some("0".parse().unwrap()), Some("5".parse().unwrap()));
+//! let check = evaluate("INFO up\nERROR disk full\n", &thresholds);
+//! assert_eq!(
+//!     check.render_text("EXAMPLE", 0),
+//!     "EXAMPLE WARNING - 1 ERROR lines | errors=1;0;5\n[WARNING] 1 ERROR lines\n"
+//! );
+//! ```
 #![warn(missing_docs)]
 
 #[allow(missing_docs)] // each plugin's domain logic: documented at module level

@@ -319,5 +319,16 @@ fn a_silent_port_is_critical_within_the_timeout() {
 #[test]
 fn bad_urls_are_unknown() {
     assert_eq!(run_url("ftp://x", &[]).0, 3);
-    assert_eq!(run_url("", &[]).0, 3);
+    // An empty value is refused before the options are read (the core's rule
+    // for every plugin), so as a plain usage error, not JSON.
+    let out = Command::cargo_bin("check_cdr_api")
+        .unwrap()
+        .args(["--output-format", "json", "--url", ""])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "CDR_API UNKNOWN - empty value for --url: give a value or leave the option out\n"
+    );
 }

@@ -175,8 +175,15 @@ fn name_value_lines_and_a_gauge_going_down() {
     assert_eq!(code, 3);
     let (code, _) = run(state.path(), &[]);
     assert_eq!(code, 3);
-    let (code, _) = run(state.path(), &["--input", &before, "--gauge", ""]);
-    assert_eq!(code, 3);
+    // An empty value is refused before the options are read: a plain usage error.
+    let out = Command::cargo_bin("check_counter_reset")
+        .unwrap()
+        .args(["--input", &before, "--gauge", ""])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .starts_with("COUNTER_RESET UNKNOWN - empty value for --gauge"));
 }
 
 #[test]
@@ -211,5 +218,5 @@ fn a_hundred_concurrent_runs_on_one_state_file_lose_nothing() {
         .find(|p| p.extension().is_some_and(|e| e == "json"))
         .unwrap();
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
-    assert_eq!(saved["samples"], 100, "{saved}");
+    assert_eq!(saved["data"]["samples"], 100, "{saved}");
 }

@@ -375,7 +375,15 @@ fn thresholds_ok_pattern_and_missing_files() {
     assert_eq!(run(&args(&["--missing", "critical"])).0, 2);
     assert_eq!(run(&args(&["--missing", "ok"])).0, 0);
     assert_eq!(run(&args(&["--critical-pattern", "("])).0, 3);
-    assert_eq!(run(&args(&["--file", ""])).0, 3);
+    // An empty value is refused before the options are read: a plain usage error.
+    let out = Command::cargo_bin("check_log_pattern")
+        .unwrap()
+        .args(["--file", ""])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .starts_with("LOG_PATTERN UNKNOWN - empty value for --file"));
 }
 
 // --- the real logrotate ---------------------------------------------------
