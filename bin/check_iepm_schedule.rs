@@ -2,11 +2,12 @@
 use clap::builder::NonEmptyStringValueParser;
 use clap::Parser;
 use opscheck::checks::iepm_schedule::{self, Options};
-use opscheck::checks::mysql::{self, Env, Given, SslMode};
+use opscheck::checks::mysql::args::ConnectionArgs;
+use opscheck::checks::mysql::{self, Env};
 use opscheck::cli::CommonArgs;
 use opscheck::definitions::Hints;
 use opscheck::range::Range;
-use opscheck::{Check, CheckResult, Failure, Plugin, Thresholds};
+use opscheck::{Check, CheckResult, Plugin, Thresholds};
 use std::path::PathBuf;
 
 /// Checks an IEPM-BW monitoring host's schedule (the IEPM MySQL database).
@@ -24,44 +25,12 @@ use std::path::PathBuf;
 #[derive(Parser, Debug)]
 #[command(name = "check_iepm_schedule", version)]
 struct Args {
-    /// Server host name or address (TCP). Without it, or with `localhost`, the Unix socket
-    #[arg(short = 'H', long = "host", value_name = "HOST", value_parser = NonEmptyStringValueParser::new())]
-    host: Option<String>,
-
-    /// TCP port (default 3306, or `port` from the option file)
-    #[arg(short = 'P', long = "port", value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
-    port: Option<u16>,
-
-    /// Unix socket (default /run/mysqld/mysqld.sock, or `socket` from the option file)
-    #[arg(short = 'S', long = "socket", value_name = "PATH")]
-    socket: Option<PathBuf>,
-
-    /// User name (default `user` from the option file, else the login name)
-    #[arg(short = 'u', long = "user", value_name = "USER", value_parser = NonEmptyStringValueParser::new())]
-    user: Option<String>,
+    #[command(flatten)]
+    connection: ConnectionArgs,
 
     /// The IEPM database
     #[arg(short = 'd', long = "database", value_name = "DB", default_value = "iepm", value_parser = NonEmptyStringValueParser::new())]
     database: String,
-
-    /// Read credentials and connection options from this option file only (my.cnf syntax)
-    #[arg(long = "defaults-file", value_name = "FILE")]
-    defaults_file: Option<PathBuf>,
-
-    /// Also read this group of the option files (after [client]; its values win)
-    #[arg(long = "defaults-group", value_name = "GROUP", value_parser = NonEmptyStringValueParser::new())]
-    defaults_group: Option<String>,
-
-    /// TLS: DISABLED (default, or `ssl-mode` of the option file), REQUIRED (encrypted, the
-    /// certificate unchecked unless --ssl-ca is given), VERIFY_CA, VERIFY_IDENTITY (also the
-    /// host name). rustls; no fallback to plain text
-    #[arg(long = "ssl-mode", value_name = "MODE")]
-    ssl_mode: Option<SslMode>,
-
-    /// CA certificate(s), PEM, to check the server's certificate with (or `ssl-ca` of the
-    /// option file); without it VERIFY_CA uses the system's roots
-    #[arg(long = "ssl-ca", value_name = "FILE")]
-    ssl_ca: Option<PathBuf>,
 
     /// A probe is overdue when lastrunepoch + runinterval is more than this many seconds ago
     #[arg(long = "grace", value_name = "SECONDS", default_value = "600")]
@@ -191,16 +160,6 @@ impl Plugin for Args {
     }
 
     fn check(&self) -> CheckResult {
-        for (name, path) in [
-            ("--socket", self.socket.as_ref()),
-            ("--defaults-file", self.defaults_file.as_ref()),
-            ("--ssl-ca", self.ssl_ca.as_ref()),
-            ("--data-dir", Some(&self.data_dir)),
-        ] {
-            if path.is_some_and(|p| p.as_os_str().is_empty()) {
-                return Err(Failure::unknown(format!("{name} is empty")));
-            }
-        }
         let options = Options {
             grace: i64::from(self.grace),
             overdue: Thresholds::new(Some(self.warning.clone()), Some(self.critical.clone())),
@@ -217,17 +176,7 @@ impl Plugin for Args {
             show: 3,
         };
         let target = mysql::resolve(
-            &Given {
-                host: self.host.clone(),
-                port: self.port,
-                socket: self.socket.clone(),
-                user: self.user.clone(),
-                database: Some(self.database.clone()),
-                defaults_file: self.defaults_file.clone(),
-                defaults_group: self.defaults_group.clone(),
-                ssl_mode: self.ssl_mode,
-                ssl_ca: self.ssl_ca.clone(),
-            },
+            &self.connection.given(Some(self.database.clone())),
             &Env::from_process(),
         )?;
         let mut check = Check::new();

@@ -11,6 +11,7 @@
 //! command line win over the files.
 
 #[cfg(feature = "mysql")]
+pub mod args;
 pub mod conn;
 pub mod optfile;
 
