@@ -118,7 +118,8 @@ pub fn run(argv: &[String], options: &ExecOptions) -> Result<CommandOutput, Fail
     let timed = run_within(argv, options, limit.unwrap_or(UNLIMITED))?;
     if timed.timed_out {
         return Err(Failure::critical(format!(
-            "no answer from '{shown}' within {} s",
+            "no answer from '{}' within {} s",
+            crate::output::shorten(&shown, 60),
             crate::duration::seconds(limit.unwrap_or_default())
         )));
     }

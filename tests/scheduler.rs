@@ -861,6 +861,7 @@ object Zone "agent" {
                 ("asterisk-queues", "asterisk_queues"),
                 ("mserver-log", "log_pattern"),
                 ("cdr-api", "cdr_api"),
+                ("mysql-connections", "mysql_connections"),
             ],
         ),
         (
@@ -878,6 +879,7 @@ object Zone "agent" {
                 ("asterisk-queues", "asterisk_queues"),
                 ("mserver-log", "log_pattern"),
                 ("cdr-api", "cdr_api"),
+                ("mysql-connections", "mysql_connections"),
             ],
         ),
         (
@@ -896,6 +898,7 @@ object Zone "agent" {
                 ("iepm-keepalive", "iepm_keepalive"),
                 ("iepm-servers", "iepm_servers"),
                 ("iepm-hung", "iepm_hung"),
+                ("iepm-schedule", "iepm_schedule"),
                 ("keepalive-stale", "iepm_keepalive"),
             ],
         ),

@@ -166,7 +166,10 @@ fn an_unreachable_or_missing_peer_is_critical() {
     let (code, out) = run(&args);
     assert!(started.elapsed().as_secs_f64() < 2.0, "{out}");
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("no answer from 'ssh' within 1.6 s"), "{out}");
+    assert!(
+        out.contains("no answer from 'ssh -o") && out.contains("' within 1.6 s"),
+        "{out}"
+    );
     drop(silent);
     // The same deadline for a --peer-command.
     let (code, out) = run(&[
@@ -178,7 +181,10 @@ fn an_unreachable_or_missing_peer_is_critical() {
         "2".into(),
     ]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("no answer from 'sleep' within 1.6 s"), "{out}");
+    assert!(
+        out.contains("no answer from 'sleep") && out.contains("' within 1.6 s"),
+        "{out}"
+    );
     // A peer whose state has no oplog; a peer command printing garbage.
     let em2 = tempfile::tempdir().unwrap();
     std::fs::copy(
