@@ -26,15 +26,11 @@ use std::str::FromStr;
 
 pub const PLUGIN: &str = "check_systemd_unit";
 
-/// Outside text (systemd's, a unit name) as one output line: no line breaks,
-/// no `|`, and no control bytes (an escape sequence in a unit name must not
-/// reach the operator's terminal or the scheduler's parser).
+/// Outside text (systemd's, a unit name) as one output line: the core's
+/// [`crate::output::one_line`] (no line breaks, no `|`, control bytes escaped),
+/// so a unit name reads as every other plugin's quoted text does.
 pub fn shown(text: &str) -> String {
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
-        .collect();
-    crate::output::one_line(&clean)
+    crate::output::one_line(text)
 }
 
 /// Unit suffixes systemd knows; a name without one is a service.
@@ -954,8 +950,8 @@ mod tests {
     fn control_bytes_never_reach_the_output() {
         let p = props(&[("LoadState", "weird\u{1b}[31m"), ("ActiveState", "x")]);
         let (_, text) = assess(&p, &[]);
-        assert_eq!(text, "not loaded (weird?[31m)");
-        assert_eq!(shown("a|b\nc\t"), "a¦b c?");
+        assert_eq!(text, "not loaded (weird\\x1b[31m)");
+        assert_eq!(shown("a|b\nc\u{7}"), "a¦b c\\x07");
     }
 
     #[test]
