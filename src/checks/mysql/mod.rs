@@ -10,8 +10,8 @@
 //! `--defaults-group` when one is given (its values win). Options given on the
 //! command line win over the files.
 
-#[cfg(feature = "mysql")]
 pub mod args;
+#[cfg(feature = "mysql")]
 pub mod conn;
 pub mod optfile;
 
