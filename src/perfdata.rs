@@ -114,8 +114,10 @@ impl Perfdata {
         }
     }
 
-    /// Carries the ranges that judged the value (see [`Thresholds::judge`]).
-    pub fn thresholds(mut self, thresholds: &Thresholds) -> Self {
+    /// Carries the ranges that judged the value. Plugins do not call this:
+    /// [`Thresholds::judge`] (a measured value) and [`Thresholds::unmeasured`]
+    /// (`U`) set the ranges from the thresholds that judge, in one call.
+    pub(crate) fn thresholds(mut self, thresholds: &Thresholds) -> Self {
         self.warn = thresholds.warning.clone();
         self.crit = thresholds.critical.clone();
         self

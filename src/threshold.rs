@@ -41,6 +41,13 @@ impl Thresholds {
         }
     }
 
+    /// The perfdata of a metric that could not be measured this run (`U`),
+    /// still carrying the ranges, so a graph keeps its label and thresholds.
+    /// The item's state comes from why it could not be measured.
+    pub fn unmeasured(&self, label: impl Into<String>, uom: Uom) -> Perfdata {
+        Perfdata::unknown(label, uom).thresholds(self)
+    }
+
     /// Keeps the ranges given on the command line, and fills the ones left unset from `defaults`.
     pub fn or(self, defaults: Thresholds) -> Thresholds {
         Thresholds {
@@ -60,6 +67,18 @@ pub struct Judged {
 }
 
 impl Judged {
+    /// Sets the perfdata's lowest possible value.
+    pub fn min(mut self, min: f64) -> Judged {
+        self.perfdata = self.perfdata.min(min);
+        self
+    }
+
+    /// Sets the perfdata's highest possible value.
+    pub fn max(mut self, max: f64) -> Judged {
+        self.perfdata = self.perfdata.max(max);
+        self
+    }
+
     /// An item with this state and `text`, carrying the perfdata.
     pub fn item(self, text: impl Into<String>) -> crate::output::Item {
         crate::output::Item::new(self.state, text).perf(self.perfdata)
@@ -136,9 +155,11 @@ mod tests {
         let j = t(Some("10"), Some("20")).judge("calls", 15.0, Uom::None);
         assert_eq!(j.state, State::Warning);
         assert_eq!(j.perfdata.to_string(), "calls=15;10;20");
-        let item = j.item("15 calls");
+        let item = j.clone().min(0.0).max(100.0).item("15 calls");
         assert_eq!(item.state, State::Warning);
-        assert_eq!(item.perfdata.len(), 1);
+        assert_eq!(item.perfdata[0].to_string(), "calls=15;10;20;0;100");
+        let u = t(Some("10"), None).unmeasured("calls", Uom::None);
+        assert_eq!(u.to_string(), "calls=U;10");
     }
 
     #[test]
