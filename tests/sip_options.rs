@@ -295,7 +295,7 @@ fn an_agents_file_with_one_agent_down() {
     assert_eq!(code, 2, "{text}");
     let lines: Vec<&str> = text.lines().collect();
     assert!(
-        lines[0].starts_with("SIP_OPTIONS CRITICAL - 1 of 3 SIP agents DOWN: CP2-DEAD | agents_up=2;;;0;3 agents_down=1;;;0;3 rtt_CP1-UDP="),
+        lines[0].starts_with("SIP_OPTIONS CRITICAL - 1 of 3 SIP agents DOWN: CP2-DEAD | agents_up=2;;;0;3 agents_down=1;;0;0;3 rtt_CP1-UDP="),
         "{}",
         lines[0]
     );

@@ -181,16 +181,15 @@ pub fn check(options: &Options) -> Result<Check, Failure> {
             return Ok(check);
         }
     };
-    check.perf(
-        Perfdata::new("records", records as f64, Uom::None)
-            .thresholds(&Thresholds::new(
-                None,
-                Some(crate::range::Range::below(options.min_records as f64)),
-            ))
-            .min(0.0),
+    let enough = Thresholds::new(
+        None,
+        Some(crate::range::Range::below(options.min_records as f64)),
     );
+    let count = enough.judge("records", records as f64, Uom::None).min(0.0);
+    let too_few = count.state != State::Ok;
+    check.perf(count.perfdata);
     let time_text = format!("{elapsed:.3} s");
-    if records < options.min_records {
+    if too_few {
         let what = if body.iter().all(u8::is_ascii_whitespace) {
             "an empty body".to_string()
         } else {

@@ -146,7 +146,10 @@ pub fn evaluate(
     thresholds: &Thresholds,
 ) -> Check {
     let (matched, hung) = find_hung(rules, procs, filter, own_pid, now);
-    let state = thresholds.evaluate(hung.len() as f64);
+    let count = thresholds
+        .judge("hung", hung.len() as f64, Uom::None)
+        .min(0.0);
+    let state = count.state;
     let mut check = Check::new();
     // What is judged is the count of hung processes: none found is a result.
     check.empty_ok("no hung processes");
@@ -202,11 +205,7 @@ pub fn evaluate(
     } else {
         check.ok_summary(summary);
     }
-    check.perf(
-        Perfdata::new("hung", hung.len() as f64, Uom::None)
-            .thresholds(thresholds)
-            .min(0.0),
-    );
+    check.perf(count.perfdata);
     check.perf(Perfdata::new("matching", matched as f64, Uom::None).min(0.0));
     check
 }

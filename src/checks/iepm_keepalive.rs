@@ -99,20 +99,12 @@ pub fn evaluate(
                     dir.join(format!("{name}.alive")).display()
                 ),
             )
-            .perf(
-                Perfdata::unknown(label, Uom::Seconds)
-                    .thresholds(thresholds)
-                    .min(0.0),
-            ),
+            .perf(thresholds.unmeasured(label, Uom::Seconds).min(0.0)),
             Observation::Unreadable(error) => Item::new(
                 State::Unknown,
                 format!("{name}: cannot read keep-alive: {error}"),
             )
-            .perf(
-                Perfdata::unknown(label, Uom::Seconds)
-                    .thresholds(thresholds)
-                    .min(0.0),
-            ),
+            .perf(thresholds.unmeasured(label, Uom::Seconds).min(0.0)),
             Observation::Age(age) if *age < -FUTURE_TOLERANCE_SECS => Item::new(
                 State::Warning,
                 format!(
@@ -120,27 +112,25 @@ pub fn evaluate(
                     human(-age)
                 ),
             )
+            // Judged WARNING for the skew itself, whatever its age says.
             .perf(
-                Perfdata::new(label, *age, Uom::Seconds)
-                    .thresholds(thresholds)
-                    .min(0.0),
+                thresholds
+                    .judge(label, *age, Uom::Seconds)
+                    .min(0.0)
+                    .perfdata,
             ),
             Observation::Age(age) => {
-                let judged = age.max(0.0);
-                let state = thresholds.evaluate(judged);
-                if oldest.is_none_or(|(_, a)| judged > a) {
-                    oldest = Some((name, judged));
+                let age = age.max(0.0);
+                if oldest.is_none_or(|(_, a)| age > a) {
+                    oldest = Some((name, age));
                 }
-                let stale = if state == State::Ok { "" } else { " (stale)" };
-                Item::new(
-                    state,
-                    format!("{name}: touched {} ago{stale}", human(judged)),
-                )
-                .perf(
-                    Perfdata::new(label, judged, Uom::Seconds)
-                        .thresholds(thresholds)
-                        .min(0.0),
-                )
+                let judged = thresholds.judge(label, age, Uom::Seconds).min(0.0);
+                let stale = if judged.state == State::Ok {
+                    ""
+                } else {
+                    " (stale)"
+                };
+                judged.item(format!("{name}: touched {} ago{stale}", human(age)))
             }
         };
         check.item(item);

@@ -12,6 +12,7 @@ use crate::checks::proc_match::{describe, find_daemons, program, Filter, Table};
 use crate::output::{plural, Check, Item};
 use crate::perfdata::{Perfdata, Uom};
 use crate::procs::{self, ProcessInfo};
+use crate::range::Range;
 use crate::runner::{CheckResult, Failure};
 use crate::status::State;
 use crate::threshold::Thresholds;
@@ -266,11 +267,15 @@ pub fn evaluate(
     }
     let expected = servers.len() as f64;
     check.perf(Perfdata::new("expected", expected, Uom::None).min(0.0));
+    // Each server missing is already CRITICAL above; the range published is
+    // the rule that judged them: fewer than all of them running.
+    let all_running = Thresholds::new(None, Some(Range::below(expected)));
     check.perf(
-        Perfdata::new("running", running as f64, Uom::None)
-            .thresholds(&Thresholds::new(None, format!("{expected}:").parse().ok()))
+        all_running
+            .judge("running", running as f64, Uom::None)
             .min(0.0)
-            .max(expected),
+            .max(expected)
+            .perfdata,
     );
     check.ok_summary(format!(
         "all {} listed in {} running",

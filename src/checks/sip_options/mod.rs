@@ -258,16 +258,10 @@ fn agent_item(
             retransmissions,
             server,
         } => {
-            let value = ms(*time);
-            let mut item = Item::new(
-                rtt.evaluate(value),
-                format!("{prefix}UP: {code} {reason} in {}", ms_text(*time)),
-            )
-            .perf(
-                Perfdata::new(label, value, Uom::Milliseconds)
-                    .thresholds(rtt)
-                    .min(0.0),
-            );
+            let mut item = rtt
+                .judge(label, ms(*time), Uom::Milliseconds)
+                .min(0.0)
+                .item(format!("{prefix}UP: {code} {reason} in {}", ms_text(*time)));
             if *retransmissions > 0 {
                 item = item.detail(
                     1,
@@ -284,11 +278,7 @@ fn agent_item(
         }
         Outcome::Down { why, .. } => Item::new(down_state, format!("{prefix}DOWN: {why}"))
             .detail(1, format!("probed {}", agent.target()))
-            .perf(
-                Perfdata::unknown(label, Uom::Milliseconds)
-                    .thresholds(rtt)
-                    .min(0.0),
-            ),
+            .perf(rtt.unmeasured(label, Uom::Milliseconds).min(0.0)),
     }
 }
 
@@ -327,37 +317,27 @@ pub fn evaluate_agents(
     } else {
         ((down_count as f64 * 100.0 / total as f64) * 10.0).round() / 10.0
     };
-    let judged = if percent { down_pct } else { down_count as f64 };
-    let down_state = if *down == Thresholds::default() {
-        if down_count > 0 {
-            State::Critical
-        } else {
-            State::Ok
-        }
+    // With no thresholds given, any agent DOWN is CRITICAL: that rule is the
+    // critical range published, so a graph shows what paged.
+    let down = if *down == Thresholds::default() {
+        Thresholds::new(None, "0".parse().ok())
     } else {
-        down.evaluate(judged)
+        down.clone()
     };
+    let judged = if percent {
+        down.judge("agents_down", down_pct, Uom::Percent).max(100.0)
+    } else {
+        down.judge("agents_down", down_count as f64, Uom::None)
+            .max(total as f64)
+    };
+    let down_state = judged.state;
     let mut check = Check::new();
     check.perf(
         Perfdata::new("agents_up", (total - down_count) as f64, Uom::None)
             .min(0.0)
             .max(total as f64),
     );
-    if percent {
-        check.perf(
-            Perfdata::new("agents_down", down_pct, Uom::Percent)
-                .thresholds(down)
-                .min(0.0)
-                .max(100.0),
-        );
-    } else {
-        check.perf(
-            Perfdata::new("agents_down", down_count as f64, Uom::None)
-                .thresholds(down)
-                .min(0.0)
-                .max(total as f64),
-        );
-    }
+    check.perf(judged.min(0.0).perfdata);
     let mut slowest: Option<(&str, Duration)> = None;
     for (agent, outcome) in agents.iter().zip(outcomes) {
         if let Outcome::Up { rtt: time, .. } = outcome {
@@ -632,7 +612,7 @@ mod tests {
         let check = evaluate_agents(&agents, &outcomes, &none, &none, false);
         assert_eq!(check.state(), State::Critical);
         let text = check.render_text("SIP_OPTIONS", 0);
-        assert!(text.starts_with("SIP_OPTIONS CRITICAL - 1 of 4 SIP agents DOWN: b | agents_up=3;;;0;4 agents_down=1;;;0;4 rtt_a=2ms;;;0 rtt_b=U;;;0"), "{text}");
+        assert!(text.starts_with("SIP_OPTIONS CRITICAL - 1 of 4 SIP agents DOWN: b | agents_up=3;;;0;4 agents_down=1;;0;0;4 rtt_a=2ms;;;0 rtt_b=U;;;0"), "{text}");
         // -w 0 -c 1: one down is a warning; --percent -c 20: 25% is critical.
         let t = Thresholds::new(Some("0".parse().unwrap()), Some("1".parse().unwrap()));
         assert_eq!(
