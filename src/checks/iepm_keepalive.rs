@@ -5,7 +5,7 @@
 
 use crate::duration::human;
 use crate::output::{plural, Check, Item};
-use crate::perfdata::{Perfdata, Uom};
+use crate::perfdata::Uom;
 use crate::runner::{CheckResult, Failure};
 use crate::status::State;
 use crate::threshold::Thresholds;
