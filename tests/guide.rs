@@ -4,10 +4,10 @@
 //! typo, 50 entries with --jobs 4, --compare on two saved runs, the HTML report
 //! rendered by a real headless Chromium, and --via over a real sshd.
 
-#[path = "support/guide_ssh.rs"]
-mod guide_ssh;
 #[path = "support/ports.rs"]
 mod ports;
+#[path = "support/ssh.rs"]
+mod ssh;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -667,7 +667,7 @@ fn the_html_report_renders_in_headless_chromium() {
 /// and a host ssh cannot reach is CRITICAL with ssh's message.
 #[test]
 fn via_runs_the_entries_over_a_real_sshd() {
-    let sshd = guide_ssh::Sshd::start(ports::free_port());
+    let sshd = ssh::SshServer::start_on(ports::free_port());
     let plugins = plugin_dir();
     let state = tempfile::tempdir().unwrap();
     let out = run(guide_cmd(plugins.path())
@@ -710,7 +710,7 @@ fn via_runs_the_entries_over_a_real_sshd() {
     let closed = ports::free_port();
     let via = sshd
         .via()
-        .replace(&format!("-p {}", sshd.port), &format!("-p {closed}"));
+        .replace(&format!("Port={}", sshd.port), &format!("Port={closed}"));
     let out = run(guide_cmd(plugins.path())
         .arg("--guide")
         .arg(guides().join("local.toml"))

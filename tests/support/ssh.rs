@@ -1,5 +1,6 @@
 //! A real OpenSSH server for tests of plugins that reach a peer over ssh
-//! (Debian `openssh-server`; `openssh-client` for the client side).
+//! (Debian `openssh-server`; `openssh-client` for the client side): the
+//! accounting sync's peer, and check_guide's `--via`.
 //!
 //! [`SshServer::start`] makes, in a temporary directory of its own, an ed25519
 //! host key, a key pair for the test's client and an `sshd_config` (loopback
@@ -8,7 +9,8 @@
 //! accepts connections. Dropping the server stops it (SIGTERM, then SIGKILL).
 //! [`SshServer::client_options`] gives the `-o` options a client needs to log
 //! in (port, identity, no known-hosts file, batch mode), so a plugin's default
-//! `ssh -o BatchMode=yes HOST …` path can be proven with only options added.
+//! `ssh -o BatchMode=yes HOST …` path can be proven with only options added;
+//! [`SshServer::via`] gives the same as a check_guide `--via` template.
 //!
 //! Self-contained (std, libc and tempfile only), so a test binary can include
 //! it with `#[path = "support/ssh.rs"] mod ssh;`. sshd runs as root (it has to,
@@ -63,6 +65,12 @@ impl SshServer {
     /// Starts sshd on 127.0.0.1 and a free port; panics with sshd's log when it
     /// does not accept connections within 10 s, or when not run as root.
     pub fn start() -> SshServer {
+        SshServer::start_on(free_port())
+    }
+
+    /// Starts sshd on 127.0.0.1 and `port` (a test binary that hands out its
+    /// ports with `support/ports.rs` passes one of those).
+    pub fn start_on(port: u16) -> SshServer {
         assert!(
             Path::new(SSHD).exists(),
             "{SSHD} not found: install openssh-server (listed in .ci/apt-packages)"
@@ -81,7 +89,6 @@ impl SshServer {
         std::fs::copy(identity.with_extension("pub"), &authorized).unwrap();
         // sshd refuses to start without its privilege separation directory.
         std::fs::create_dir_all("/run/sshd").unwrap();
-        let port = free_port();
         let config = dir.path().join("sshd_config");
         std::fs::write(
             &config,
@@ -167,6 +174,17 @@ impl SshServer {
         }
         argv.push("127.0.0.1".to_string());
         argv
+    }
+
+    /// A check_guide `--via` template logging in to this server (`{host}` is
+    /// where check_guide puts the host).
+    pub fn via(&self) -> String {
+        let options: Vec<String> = self
+            .client_options()
+            .into_iter()
+            .map(|o| format!("-o {o}"))
+            .collect();
+        format!("ssh {} {{host}}", options.join(" "))
     }
 }
 
