@@ -129,20 +129,30 @@ pub struct Listener {
 
 /// All listeners, IPv4 and IPv6: through netlink `sock_diag`
 /// ([`crate::sock_diag`]), else from `/proc/net` where netlink is refused.
-pub fn listeners() -> std::io::Result<Vec<Listener>> {
-    crate::sock_diag::listeners().or_else(|_| listeners_from_proc())
+/// Only the `transports` given are read (the kernel walks each table asked for).
+pub fn listeners(transports: &[Protocol]) -> std::io::Result<Vec<Listener>> {
+    crate::sock_diag::listeners(transports).or_else(|_| listeners_from_proc(transports))
 }
 
-/// All listeners as `/proc/net/{tcp,tcp6,udp,udp6}` list them (the fallback).
-pub fn listeners_from_proc() -> std::io::Result<Vec<Listener>> {
+/// The listeners of the `transports` given as `/proc/net/{tcp,tcp6,udp,udp6}`
+/// list them (the fallback).
+pub fn listeners_from_proc(transports: &[Protocol]) -> std::io::Result<Vec<Listener>> {
     use procfs::net::{TcpState, UdpState};
     let mut out = Vec::new();
     let io = std::io::Error::other;
-    for entry in procfs::net::tcp()
-        .map_err(io)?
-        .into_iter()
-        .chain(procfs::net::tcp6().unwrap_or_default())
-    {
+    let tcp = transports.contains(&Protocol::Tcp);
+    let udp = transports.contains(&Protocol::Udp);
+    let tcp_entries = if tcp {
+        procfs::net::tcp().map_err(io)?
+    } else {
+        Vec::new()
+    };
+    let tcp6_entries = if tcp {
+        procfs::net::tcp6().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    for entry in tcp_entries.into_iter().chain(tcp6_entries) {
         if entry.state == TcpState::Listen {
             out.push(Listener {
                 protocol: Protocol::Tcp,
@@ -152,11 +162,17 @@ pub fn listeners_from_proc() -> std::io::Result<Vec<Listener>> {
             });
         }
     }
-    for entry in procfs::net::udp()
-        .map_err(io)?
-        .into_iter()
-        .chain(procfs::net::udp6().unwrap_or_default())
-    {
+    let udp_entries = if udp {
+        procfs::net::udp().map_err(io)?
+    } else {
+        Vec::new()
+    };
+    let udp6_entries = if udp {
+        procfs::net::udp6().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    for entry in udp_entries.into_iter().chain(udp6_entries) {
         if entry.state == UdpState::Close && entry.remote_address.port() == 0 {
             out.push(Listener {
                 protocol: Protocol::Udp,
@@ -270,7 +286,7 @@ mod tests {
     fn finds_own_tcp_listener_and_its_owner_v4_and_v6() {
         let v4 = TcpListener::bind("127.0.0.1:0").unwrap();
         let v6 = TcpListener::bind("[::1]:0").ok();
-        let all = listeners().unwrap();
+        let all = listeners(&[Protocol::Tcp]).unwrap();
         let owners = socket_owners().unwrap();
         let me = std::process::id() as i32;
         let mut ports = vec![v4.local_addr().unwrap().port()];
@@ -292,7 +308,7 @@ mod tests {
     fn finds_bound_udp_sockets() {
         let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let port = sock.local_addr().unwrap().port();
-        assert!(listeners()
+        assert!(listeners(&[Protocol::Udp])
             .unwrap()
             .iter()
             .any(|l| l.protocol == Protocol::Udp && l.port == port));

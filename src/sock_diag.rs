@@ -4,7 +4,8 @@
 //! the host as text (about 40 % of a process check's cpu on a busy host).
 //!
 //! [`listeners`] asks for TCP sockets in LISTEN and UDP sockets in CLOSE (bound,
-//! unconnected) over IPv4 and IPv6. Where netlink is not allowed (a seccomp
+//! unconnected) over IPv4 and IPv6, of the transports asked for (a TCP-only
+//! check never has the kernel walk the UDP tables). Where netlink is not allowed (a seccomp
 //! filter, an old container runtime), [`crate::procs::listeners`] falls back to
 //! `/proc/net`.
 
@@ -20,8 +21,9 @@ use netlink_packet_sock_diag::{
 use netlink_sys::{protocols::NETLINK_SOCK_DIAG, Socket, SocketAddr};
 use std::io;
 
-/// Every listening TCP socket and bound, unconnected UDP socket, v4 and v6.
-pub fn listeners() -> io::Result<Vec<Listener>> {
+/// Every listening TCP socket and bound, unconnected UDP socket of the
+/// `transports` given, v4 and v6.
+pub fn listeners(transports: &[Protocol]) -> io::Result<Vec<Listener>> {
     let mut socket = Socket::new(NETLINK_SOCK_DIAG)?;
     socket.bind_auto()?;
     socket.connect(&SocketAddr::new(0, 0))?;
@@ -32,7 +34,14 @@ pub fn listeners() -> io::Result<Vec<Listener>> {
         (AF_INET, IPPROTO_UDP, StateFlags::CLOSE),
         (AF_INET6, IPPROTO_UDP, StateFlags::CLOSE),
     ] {
-        dump(&socket, family, protocol, states, &mut out)?;
+        let transport = if protocol == IPPROTO_TCP {
+            Protocol::Tcp
+        } else {
+            Protocol::Udp
+        };
+        if transports.contains(&transport) {
+            dump(&socket, family, protocol, states, &mut out)?;
+        }
     }
     Ok(out)
 }
@@ -118,8 +127,9 @@ mod tests {
         let udp = std::net::UdpSocket::bind("[::1]:0").unwrap();
         let tcp_port = tcp.local_addr().unwrap().port();
         let udp_port = udp.local_addr().unwrap().port();
-        let mut netlink = listeners().expect("sock_diag answers on this machine");
-        let mut procfs = crate::procs::listeners_from_proc().unwrap();
+        let both = [Protocol::Tcp, Protocol::Udp];
+        let mut netlink = listeners(&both).expect("sock_diag answers on this machine");
+        let mut procfs = crate::procs::listeners_from_proc(&both).unwrap();
         let key = |l: &Listener| (l.port, l.inode, l.address, l.protocol == Protocol::Tcp);
         for list in [&netlink, &procfs] {
             assert!(list
@@ -135,5 +145,9 @@ mod tests {
         netlink.sort_by_key(key);
         procfs.sort_by_key(key);
         assert_eq!(netlink, procfs);
+        // TCP only: no UDP socket listed.
+        let tcp_only = listeners(&[Protocol::Tcp]).unwrap();
+        assert!(tcp_only.iter().any(|l| l.port == tcp_port));
+        assert!(tcp_only.iter().all(|l| l.protocol == Protocol::Tcp));
     }
 }

@@ -421,20 +421,11 @@ pub fn read_sockets(
     ports: &[u16],
 ) -> std::io::Result<(Vec<Listener>, SocketOwners)> {
     crate::timeout::set_activity("reading the listening sockets");
-    // Only TCP is wanted: reading the UDP tables too would cost time for nothing.
-    use procfs::net::TcpState;
-    let io = std::io::Error::other;
-    let listeners: Vec<Listener> = procfs::net::tcp()
-        .map_err(io)?
+    // Only TCP is wanted: reading the UDP tables too would cost time for
+    // nothing. Through netlink sock_diag, else /proc/net/tcp*.
+    let listeners: Vec<Listener> = procs::listeners(&[Protocol::Tcp])?
         .into_iter()
-        .chain(procfs::net::tcp6().unwrap_or_default())
-        .filter(|e| e.state == TcpState::Listen && ports.contains(&e.local_address.port()))
-        .map(|e| Listener {
-            protocol: Protocol::Tcp,
-            address: e.local_address.ip(),
-            port: e.local_address.port(),
-            inode: e.inode,
-        })
+        .filter(|l| ports.contains(&l.port))
         .collect();
     let mut owners = procs::socket_owners_among(candidates.iter().copied());
     if listeners.iter().any(|l| !owners.contains_key(&l.inode)) {
