@@ -2,7 +2,9 @@
 //! `/bin/true`: cpu per run (user + system, from wait4's rusage) and wall time,
 //! medians of RUNS runs, and the peak RSS; each with its ratio to `/bin/true`'s.
 //!
-//! `cargo bench --bench run_cost` (release-like `bench` profile). A plugin that
+//! `cargo bench --bench run_cost` (release-like `bench` profile), or on the
+//! shipped binaries: `OPSCHECK_BIN_DIR=target/x86_64-unknown-linux-gnu/release
+//! cargo bench --bench run_cost` after `packaging/build-packages.sh --binaries-only`. A plugin that
 //! reads a captured output runs on its first recorded example that it judges
 //! (`examples/FIRSTWORD*/`, as the bad-input test finds it); the file and /proc
 //! checks run on their example directories; the network plugins (which need a
@@ -21,8 +23,14 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The release-like binary of `name`, built by `cargo bench`.
+/// The binary of `name`: in `OPSCHECK_BIN_DIR` when set (the shipped build,
+/// `packaging/build-packages.sh --binaries-only` puts it in
+/// target/x86_64-unknown-linux-gnu/release/), else the release-like one
+/// `cargo bench` built.
 fn binary(name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("OPSCHECK_BIN_DIR") {
+        return PathBuf::from(dir).join(name);
+    }
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/run_cost-… → target/<profile>/<name>
     exe.parent().unwrap().parent().unwrap().join(name)
@@ -82,6 +90,53 @@ fn example_args(name: &str, path: &Path, state_dir: &Path) -> Result<Vec<String>
         "check_iepm_servers" => Some(vec!["--config".into(), ex("iepm-config/servers.alive")]),
         "check_iepm_hung" => Some(vec!["--config".into(), ex("iepm-config/cleanup-list")]),
         "check_seon_daemons" => Some(vec!["--pid-file".into(), ex("seon/recorded-pids")]),
+        // The examples' own command lines (examples/*/README.md).
+        "check_log_pattern" => Some(vec![
+            "--state-dir".into(),
+            state_dir.display().to_string(),
+            "--from-start".into(),
+            "--file".into(),
+            ex("log-pattern/local.log"),
+            "--critical-pattern".into(),
+            "health is not OK".into(),
+            "--warning-pattern".into(),
+            "Exception".into(),
+            "--continuation".into(),
+            r"^\s+at |^Caused by:".into(),
+        ]),
+        "check_counter_reset" => Some(vec![
+            "--state-dir".into(),
+            state_dir.display().to_string(),
+            "--instance".into(),
+            "asr1".into(),
+            "--bulkstats".into(),
+            ex("staros/bulkstats-1930.csv"),
+            "--schema".into(),
+            "EMS,systemSch1,%date%,%time%,%sess-ttlarrived%,%sess-ttlconnected%,%sess-ttlrejected%,%sess-curttlact%".into(),
+            "--schema".into(),
+            "EMS,pgwSch1,%date%,%time%,%vpnname%,%servname%,%sessstat-pdn-ttlsetup%,%sessstat-pdn-ttlrelease%,%sess-curpdn%,%aaa-ttlacctreq%".into(),
+            "--gauge".into(),
+            "curttlact".into(),
+            "--gauge".into(),
+            "curpdn".into(),
+        ]),
+        "check_sre_counters" => Some(vec![
+            "--file".into(),
+            ex("sre/counters.csv"),
+            "--warning-age".into(),
+            "1000000000".into(),
+            "--critical-age".into(),
+            "1000000000".into(),
+            "--per-host".into(),
+            "-c".into(),
+            "1:".into(),
+        ]),
+        "check_sre_accounting" => Some(vec![
+            "--dir".into(),
+            "/data/sre/accounting/".into(),
+            "--input".into(),
+            ex("sre/accounting-summary.txt"),
+        ]),
         _ => None,
     };
     if let Some(args) = fixed {
