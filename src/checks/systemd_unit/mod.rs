@@ -792,10 +792,12 @@ fn judge_unit(
                     );
                     perf.push(judged.perfdata.min(0.0));
                 }
+                // Not active: the unit's state judges it, the graph keeps its ranges.
                 None => perf.push(
-                    Perfdata::new(label(prefix, "uptime"), 0.0, Uom::Seconds)
-                        .thresholds(&thresholds)
-                        .min(0.0),
+                    thresholds
+                        .judge(label(prefix, "uptime"), 0.0, Uom::Seconds)
+                        .min(0.0)
+                        .perfdata,
                 ),
             }
         }
@@ -829,9 +831,7 @@ fn judge_unit(
                             None => "first run: start time kept as the baseline".to_string(),
                         },
                     ));
-                    perf.push(
-                        Perfdata::unknown(restart_label, Uom::None).thresholds(&options.restarts),
-                    );
+                    perf.push(options.restarts.unmeasured(restart_label, Uom::None));
                 }
                 Some(n) => {
                     let judged = options.restarts.judge(restart_label, n as f64, Uom::None);
@@ -856,9 +856,12 @@ fn judge_unit(
             }
         }
         // A unit that does not exist has no restarts to keep.
-        Ok(_) => {
-            perf.push(Perfdata::new(restart_label, 0.0, Uom::None).thresholds(&options.restarts))
-        }
+        Ok(_) => perf.push(
+            options
+                .restarts
+                .judge(restart_label, 0.0, Uom::None)
+                .perfdata,
+        ),
     }
 
     // Processes in the unit's cgroup.
