@@ -763,7 +763,7 @@ pub fn evaluate(listing: &Listing, options: &Options) -> Check {
 mod tests {
     use super::*;
 
-    const SEED: &str = include_str!("../../../examples/asterisk/1.4/sip-show-peers-like-SDO.txt");
+    const SEED: &str = include_str!("../../../../examples/asterisk/1.4/sip-show-peers-like-SDO.txt");
 
     fn options() -> Options {
         Options {
