@@ -139,7 +139,7 @@ pub struct Options {
     pub expect_sub_state: Vec<String>,
     pub min_uptime: u64,
     pub restarts: Thresholds,
-    /// Where ControlGroup paths are looked up; `None`: see [`cgroup_roots`].
+    /// Where ControlGroup paths are looked up; `None`: see [`cgroup_roots`](super::cgroup_roots).
     pub cgroup_root: Option<PathBuf>,
     pub instance: Option<String>,
 }
