@@ -9,6 +9,7 @@
 
 pub mod compare;
 pub mod file;
+mod plugin_output;
 pub mod record;
 pub mod report;
 pub mod run;

@@ -4,35 +4,35 @@
 //!
 //! The parts: [`matcher`] compiles the patterns once and classifies lines in
 //! one pass; [`position`] decides, from the saved position and the file at the
-//! path now, where to read (appended, truncated, rewritten, rotated). This file
-//! reads the bytes in between, within `--max-bytes` and the run's deadline, and
-//! turns the counts into a result.
+//! path now, where to read (appended, truncated, rewritten, rotated); `follow`
+//! carries that out and reads the bytes in between, within `--max-bytes` and
+//! the run's deadline; `report` turns the counts into a result. This module
+//! keeps, per `--file`, the positions saved between runs and the files the
+//! spec names now (a date pattern, a glob).
 
+mod follow;
 pub mod matcher;
 pub mod position;
+mod report;
 
 use crate::localtime::{now_local, LocalTime};
-use crate::output::{plural, Check, Item};
-use crate::perfdata::{Perfdata, Uom};
+use crate::output::Check;
 use crate::runner::Failure;
 use crate::state::{Loaded, StateArgs};
 use crate::status::State;
 use crate::threshold::Thresholds;
-use matcher::{display_line, Class, PatternSpec, Patterns, Tally};
-use position::{Plan, Position, Seen};
+use follow::{Budget, FileReport};
+use matcher::{PatternSpec, Patterns, Tally};
+use position::{Position, Seen};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const PLUGIN: &str = "check_log_pattern";
-/// Bytes read per system call.
-const CHUNK: usize = 8 * 1024 * 1024;
-/// How far back from the end the first run looks for the last complete line.
-const TAIL_PROBE: u64 = 64 * 1024;
 /// Characters of a matching line shown.
 pub const LINE_WIDTH: usize = 200;
 
+/// The options of one run.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// `--file` as given: paths, globs, `%Y%m%d` date patterns.
@@ -51,30 +51,8 @@ pub struct Options {
     pub instance: Option<String>,
 }
 
-/// What one file gave this run.
-#[derive(Debug, Default)]
-struct FileReport {
-    path: String,
-    lines: u64,
-    bytes: u64,
-    missing: bool,
-    notes: Vec<String>,
-}
-
-/// The run-wide limits: bytes left and the deadline.
-struct Budget {
-    bytes: u64,
-    deadline: crate::Deadline,
-    /// Set when a limit stopped the reading: the reason.
-    stopped: Option<String>,
-}
-
-impl Budget {
-    fn exhausted(&self) -> bool {
-        self.stopped.is_some()
-    }
-}
-
+/// Reads the new lines of every `--file` (each with its positions in the state
+/// store) and judges the matches.
 pub fn check(options: &Options, state: &StateArgs) -> Result<Check, Failure> {
     let patterns = Patterns::compile(&options.patterns)?;
     if options.files.is_empty() {
@@ -134,7 +112,7 @@ pub fn check(options: &Options, state: &StateArgs) -> Result<Check, Failure> {
             let key = path.to_string_lossy().into_owned();
             let before = saved.remove(&key);
             let from_start = options.from_start || known_spec;
-            let (report, position) = follow(
+            let (report, position) = follow::follow(
                 path,
                 before,
                 from_start,
@@ -159,7 +137,7 @@ pub fn check(options: &Options, state: &StateArgs) -> Result<Check, Failure> {
                         path: key.clone(),
                         ..FileReport::default()
                     };
-                    let end = read_range(
+                    let end = follow::read_range(
                         &file,
                         before.offset,
                         seen.size,
@@ -180,288 +158,7 @@ pub fn check(options: &Options, state: &StateArgs) -> Result<Check, Failure> {
         }
         store.save(&next)?;
     }
-    Ok(result(options, &tally, &reports, &budget, notes))
-}
-
-/// Follows one path: reads what was added since `saved` (and the unread tail
-/// of its rotated predecessor), returns the position to save.
-fn follow(
-    path: &Path,
-    saved: Option<Position>,
-    from_start: bool,
-    options: &Options,
-    patterns: &Patterns,
-    tally: &mut Tally,
-    budget: &mut Budget,
-) -> Result<(FileReport, Option<Position>), Failure> {
-    let mut report = FileReport {
-        path: path.display().to_string(),
-        ..FileReport::default()
-    };
-    let cannot =
-        |e: std::io::Error| Failure::unknown(format!("cannot read {}: {e}", path.display()));
-    crate::timeout::set_activity(format!("reading {}", path.display()));
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            report.missing = true;
-            // Rotated and not created again yet: the old file's tail is still read.
-            let saved = saved.map(|mut p| {
-                if let Some(offset) =
-                    read_rotated(path, &p, options, patterns, tally, budget, &mut report)
-                {
-                    p.offset = offset;
-                }
-                p
-            });
-            return Ok((report, saved));
-        }
-        Err(e) => return Err(cannot(e)),
-    };
-    let now = Seen::of(&file).map_err(cannot)?;
-    let fp_now = match &saved {
-        Some(p) => position::fingerprint(&file, p.fp_len).map_err(cannot)?,
-        None => None,
-    };
-    let mut plan = position::decide(saved.as_ref(), &now, fp_now.as_deref());
-    let start = match plan.clone() {
-        Plan::New => {
-            if from_start {
-                0
-            } else {
-                let start = last_line_end(&file, now.size).map_err(cannot)?;
-                if start > 0 {
-                    report.notes.push(format!(
-                        "{}: first run, starting at its end ({start} bytes of history not read; --from-start reads them)",
-                        path.display()
-                    ));
-                }
-                start
-            }
-        }
-        Plan::Continue(offset) => offset,
-        Plan::Truncated | Plan::Rewritten => {
-            // copytruncate: the content up to the truncation is in a copy
-            // (FILE.1, FILE-DATE) whose first bytes are the saved ones; the new
-            // content may even have grown past the old offset already.
-            let saved = saved
-                .as_ref()
-                .expect("a plan other than New has a saved position");
-            let what = if plan == Plan::Truncated {
-                format!(
-                    "{} was truncated (size {} below the offset {})",
-                    path.display(),
-                    now.size,
-                    saved.offset
-                )
-            } else {
-                format!(
-                    "{} was rewritten in place (its first bytes changed)",
-                    path.display()
-                )
-            };
-            let candidates = position::rotated_candidates(path, &options.rotated_globs);
-            match position::find_copy(&candidates, saved, &now) {
-                Some((copy, copy_file, copy_seen)) => {
-                    report.notes.push(format!(
-                        "{what}: copied to {} (copytruncate), whose rest is read first",
-                        copy.display()
-                    ));
-                    let end = read_range(
-                        &copy_file,
-                        saved.offset,
-                        copy_seen.size,
-                        true,
-                        patterns,
-                        tally,
-                        budget,
-                        &mut report,
-                    )?;
-                    if end < copy_seen.size {
-                        // Stopped inside the copy: the next run finds it again.
-                        let mut p = saved.clone();
-                        p.offset = end;
-                        return Ok((report, Some(p)));
-                    }
-                }
-                None => report.notes.push(format!("{what}: read from its start")),
-            }
-            0
-        }
-        Plan::Rotated => {
-            let saved = saved
-                .as_ref()
-                .expect("a plan other than New has a saved position");
-            match read_rotated(path, saved, options, patterns, tally, budget, &mut report) {
-                Some(end) if budget.exhausted() => {
-                    // The old file is not finished: stay on it.
-                    let mut p = saved.clone();
-                    p.offset = end;
-                    return Ok((report, Some(p)));
-                }
-                Some(_) => 0,
-                None if fp_now.as_deref() == Some(saved.fp.as_str())
-                    && now.size >= saved.offset =>
-                {
-                    // Replaced by a copy of itself (an editor, rsync): carry on.
-                    plan = Plan::Continue(saved.offset);
-                    saved.offset
-                }
-                None => 0,
-            }
-        }
-    };
-    let _ = plan;
-    let end = read_range(
-        &file,
-        start,
-        now.size,
-        false,
-        patterns,
-        tally,
-        budget,
-        &mut report,
-    )?;
-    let position = position::position_after(&file, &now, end).map_err(cannot)?;
-    Ok((report, Some(position)))
-}
-
-/// Reads the unread tail of the rotated predecessor of `path` (found by inode).
-/// Returns where the reading stopped, or `None` when the old file was not found.
-fn read_rotated(
-    path: &Path,
-    saved: &Position,
-    options: &Options,
-    patterns: &Patterns,
-    tally: &mut Tally,
-    budget: &mut Budget,
-    report: &mut FileReport,
-) -> Option<u64> {
-    let candidates = position::rotated_candidates(path, &options.rotated_globs);
-    match position::find_by_inode(&candidates, saved) {
-        Some((old, file, seen)) => {
-            let from = saved.offset.min(seen.size);
-            if seen.size > from {
-                report.notes.push(format!(
-                    "{} was rotated: the last {} of {} read first",
-                    path.display(),
-                    plural((seen.size - from) as usize, "byte"),
-                    old.display()
-                ));
-            }
-            match read_range(
-                &file, from, seen.size, true, patterns, tally, budget, report,
-            ) {
-                Ok(end) => Some(end),
-                Err(e) => {
-                    report.notes.push(e.message);
-                    None
-                }
-            }
-        }
-        None => {
-            let compressed: Vec<String> = candidates
-                .iter()
-                .filter(|p| position::is_compressed(p))
-                .map(|p| p.display().to_string())
-                .collect();
-            let mut note = format!(
-                "{} was rotated; the old file (inode {}) was not found among FILE.0, FILE.1, FILE-*, FILE.*{}: lines written to it after the last run are not read",
-                path.display(),
-                saved.ino,
-                if options.rotated_globs.is_empty() { "" } else { " and --rotated-glob" }
-            );
-            if !compressed.is_empty() {
-                note.push_str(&format!(
-                    " (compressed archives are skipped: {})",
-                    compressed.join(", ")
-                ));
-            }
-            report.notes.push(note);
-            None
-        }
-    }
-}
-
-/// Reads `file` from `from` to `to` and scans the complete lines. A last line
-/// without its newline is left for the next run unless `last` (a rotated file,
-/// which will not grow any more). Returns the offset reached.
-#[allow(clippy::too_many_arguments)]
-fn read_range(
-    file: &File,
-    from: u64,
-    to: u64,
-    last: bool,
-    patterns: &Patterns,
-    tally: &mut Tally,
-    budget: &mut Budget,
-    report: &mut FileReport,
-) -> Result<u64, Failure> {
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK.min((to.saturating_sub(from)) as usize + 1));
-    // Offset of buf[0] in the file.
-    let mut base = from;
-    let mut at = from;
-    let lines_before = tally.lines;
-    let bytes_before = tally.bytes;
-    let limit_end = match from.checked_add(budget.bytes) {
-        Some(end) if end < to => {
-            budget
-                .stopped
-                .get_or_insert_with(|| "--max-bytes reached".to_string());
-            end
-        }
-        _ => to,
-    };
-    let mut cut = limit_end < to;
-    while at < limit_end {
-        if budget.deadline.expired() {
-            budget
-                .stopped
-                .get_or_insert_with(|| "the time given by -t ran out".to_string());
-            cut = true;
-            break;
-        }
-        let want = (limit_end - at).min(CHUNK as u64) as usize;
-        let old_len = buf.len();
-        buf.resize(old_len + want, 0);
-        let n = file
-            .read_at(&mut buf[old_len..], at)
-            .map_err(|e| Failure::unknown(format!("cannot read {}: {e}", report.path)))?;
-        buf.truncate(old_len + n);
-        if n == 0 {
-            break; // Truncated under us: what was read counts.
-        }
-        at += n as u64;
-        let complete = matcher::complete_lines(&buf);
-        if complete > 0 {
-            matcher::scan(patterns, &buf[..complete], base, tally);
-            buf.drain(..complete);
-            base += complete as u64;
-        }
-    }
-    if !buf.is_empty() && ((last && !cut) || (cut && base == from)) {
-        // The final line of a rotated file, or a line longer than the budget.
-        matcher::scan(patterns, &buf, base, tally);
-        base += buf.len() as u64;
-    }
-    tally.end_of_file();
-    budget.bytes = budget.bytes.saturating_sub(base - from);
-    report.lines += tally.lines - lines_before;
-    report.bytes += tally.bytes - bytes_before;
-    Ok(base)
-}
-
-/// The end of the last complete line of a file of `size` bytes (the first run
-/// starts there, so that a half-written last line is read once complete).
-fn last_line_end(file: &File, size: u64) -> std::io::Result<u64> {
-    let probe = size.min(TAIL_PROBE);
-    let mut buf = vec![0u8; probe as usize];
-    file.read_exact_at(&mut buf, size - probe)?;
-    Ok(match memchr::memrchr(b'\n', &buf) {
-        Some(i) => size - probe + i as u64 + 1,
-        None if probe == size => 0,
-        None => size,
-    })
+    Ok(report::result(options, &tally, &reports, &budget, notes))
 }
 
 /// `%Y`, `%m`, `%d`, `%H`, `%y` and `%%` replaced by the local date.
@@ -506,114 +203,6 @@ pub fn expand(spec: &str, t: LocalTime) -> Result<Vec<PathBuf>, Failure> {
         .collect();
     found.sort();
     Ok(found)
-}
-
-fn result(
-    options: &Options,
-    tally: &Tally,
-    reports: &[FileReport],
-    budget: &Budget,
-    notes: Vec<String>,
-) -> Check {
-    let mut check = Check::new();
-    let one_file = reports.len() == 1;
-    let shown = |class: Class| -> Vec<String> {
-        tally
-            .shown
-            .iter()
-            .filter(|e| e.class == class)
-            .map(|e| display_line(&e.line, LINE_WIDTH))
-            .collect()
-    };
-    let mut judged_item = |what: &str, count: u64, t: &Thresholds, class: Class| {
-        let lines = shown(class);
-        let mut text =
-            plural(count as usize, &format!("{what} match")).replace("matchs", "matches");
-        if let Some(last) = lines.last() {
-            let cut: String = last.chars().take(60).collect();
-            text.push_str(&format!(", last: {cut}"));
-            if cut.len() < last.len() {
-                text.push('…');
-            }
-        }
-        let mut item = t
-            .judge(format!("{what}_matches"), count as f64, Uom::None)
-            .item(text);
-        item.perfdata[0] = item.perfdata[0].clone().min(0.0);
-        for line in lines {
-            item = item.detail(0, line);
-        }
-        check.item(item);
-    };
-    judged_item(
-        "critical",
-        tally.critical,
-        &options.critical_count,
-        Class::Critical,
-    );
-    if !options.patterns.warning.is_empty() {
-        judged_item(
-            "warning",
-            tally.warning,
-            &options.warning_count,
-            Class::Warning,
-        );
-    }
-    for report in reports {
-        let state = if report.missing {
-            options.missing
-        } else {
-            State::Ok
-        };
-        let text = if report.missing {
-            format!("{} is missing", report.path)
-        } else {
-            format!(
-                "{}: {} ({}) read",
-                report.path,
-                plural(report.lines as usize, "new line"),
-                plural(report.bytes as usize, "byte")
-            )
-        };
-        let mut item = Item::new(state, text);
-        for note in &report.notes {
-            item = item.detail(0, note.clone());
-        }
-        check.item(item);
-    }
-    for note in notes {
-        check.note(note);
-    }
-    if tally.cleared > 0 {
-        check.note(format!(
-            "an ok pattern matched {}: earlier matches cleared",
-            plural(tally.cleared as usize, "time")
-        ));
-    }
-    if let Some(reason) = &budget.stopped {
-        check.note(format!("{reason}: the rest is read next run"));
-    }
-    let where_ = if one_file {
-        format!(" of {}", reports[0].path)
-    } else {
-        format!(" in {}", plural(reports.len(), "file"))
-    };
-    let found = tally.critical + tally.warning;
-    check.ok_summary(if found == 0 {
-        format!(
-            "no match in {}{where_}",
-            plural(tally.lines as usize, "new line")
-        )
-    } else {
-        format!(
-            "{} within the thresholds in {}{where_}",
-            plural(found as usize, "match").replace("matchs", "matches"),
-            plural(tally.lines as usize, "new line")
-        )
-    });
-    check.perf(Perfdata::new("lines", tally.lines as f64, Uom::None).min(0.0));
-    check.perf(Perfdata::new("bytes", tally.bytes as f64, Uom::Bytes).min(0.0));
-    check
 }
 
 /// What a missing file is: `--missing ok|warning|critical|unknown`.
