@@ -262,14 +262,22 @@ mod tests {
             .spawn()
             .unwrap();
         let pid = child.id() as i32;
-        let table = snapshot();
+        // spawn returns once exec has begun; the kernel sets the new command
+        // line a moment later (until then /proc/PID/cmdline reads empty).
+        let started = std::time::Instant::now();
+        let p = loop {
+            let p = snapshot()
+                .unwrap()
+                .into_iter()
+                .find(|p| p.pid == pid)
+                .expect("the child in the table");
+            if !p.argv.is_empty() || started.elapsed() > std::time::Duration::from_secs(5) {
+                break p;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
         child.kill().unwrap();
         child.wait().unwrap();
-        let p = table
-            .unwrap()
-            .into_iter()
-            .find(|p| p.pid == pid)
-            .expect("the child in the table");
         assert_eq!(
             p.argv,
             [
