@@ -87,30 +87,16 @@ fn install_sre(m: &UserManager) {
             ),
         )
         .unwrap();
-        m.install(
+        // Ready when supervisord and both daemons are in the cgroup.
+        m.start_service(
             "sre.service",
             &format!(
                 "[Unit]\nDescription=SRE stand-in\n[Service]\nType=simple\n\
                  ExecStart=/usr/bin/python3 {}/supervisord -n\n",
                 bin.display()
             ),
+            3,
         );
-        m.ok(&["start", "sre.service"]);
-        // Ready when supervisord and both daemons are in the cgroup.
-        let procs = m.cgroup_dir("sre.service").join("cgroup.procs");
-        let started = Instant::now();
-        while std::fs::read_to_string(&procs)
-            .unwrap_or_default()
-            .lines()
-            .count()
-            < 3
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "the SRE stand-in did not start its daemons"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
     });
 }
 
@@ -337,11 +323,11 @@ fn a_typo_and_a_masked_unit_are_never_ok() {
 #[test]
 fn a_unit_restarted_a_second_ago_warns() {
     let m = manager();
-    m.install(
+    m.start_service(
         "fresh.service",
         "[Service]\nType=simple\nExecStart=/bin/sleep 3600\n",
+        1,
     );
-    m.ok(&["start", "fresh.service"]);
     m.ok(&["restart", "fresh.service"]);
     let state = tempfile::tempdir().unwrap();
     let r = run(live(m, state.path()).args(["-u", "fresh"]));
@@ -538,29 +524,15 @@ fn postgres_titles_in_the_cgroup_are_counted() {
     let m = manager();
     // Processes titled as PostgreSQL 14 titles them (`exec -a` sets argv[0]):
     // a postmaster, two walsenders and a client backend.
-    m.install(
+    m.start_service(
         "postgresql-14.service",
         "[Service]\nType=simple\nExecStart=/bin/bash -c '\
          (exec -a \"postgres: walsender repmgr 10.0.161.181(40814) streaming F/60DFDC00\" sleep 3600) & \
          (exec -a \"postgres: walsender repmgr 10.0.161.182(47168) streaming F/60DFDC00\" sleep 3600) & \
          (exec -a \"postgres: sre sre 127.0.0.1(43842) idle\" sleep 3600) & \
          exec -a /usr/pgsql-14/bin/postmaster sleep 3600'\n",
+        4,
     );
-    m.ok(&["start", "postgresql-14.service"]);
-    let procs = m.cgroup_dir("postgresql-14.service").join("cgroup.procs");
-    let started = Instant::now();
-    while std::fs::read_to_string(&procs)
-        .unwrap_or_default()
-        .lines()
-        .count()
-        < 4
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the stand-in postmaster did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let state = tempfile::tempdir().unwrap();
     let v = json(live(m, state.path()).args([
         "-u",
@@ -601,16 +573,10 @@ fn postgres_titles_in_the_cgroup_are_counted() {
 fn with_several_units_expected_processes_count_in_all_their_cgroups() {
     let m = manager();
     install_sre(m);
-    m.install(
+    m.start_service(
         "influxdb.service",
         "[Service]\nType=simple\nExecStart=/bin/bash -c 'exec -a /usr/bin/influxd sleep 3600'\n",
-    );
-    m.ok(&["start", "influxdb.service"]);
-    m.wait_for(
-        "influxdb.service",
-        "SubState",
-        Duration::from_secs(10),
-        |s| s == "running",
+        1,
     );
     let state = tempfile::tempdir().unwrap();
     let v = json(live(m, state.path()).args([

@@ -324,6 +324,29 @@ impl UserManager {
         }
     }
 
+    /// Installs `name`, starts it and waits (10 s at most) until its cgroup
+    /// holds `processes` processes: a service and the daemons it starts.
+    pub fn start_service(&self, name: &str, text: &str, processes: usize) {
+        self.install(name, text);
+        self.ok(&["start", name]);
+        let procs = self.cgroup_dir(name).join("cgroup.procs");
+        let started = Instant::now();
+        loop {
+            let found = std::fs::read_to_string(&procs)
+                .unwrap_or_default()
+                .lines()
+                .count();
+            if found >= processes {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{name}: {found} of {processes} processes in its cgroup after 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The directory of a unit's cgroup as the host sees it.
     pub fn cgroup_dir(&self, unit: &str) -> PathBuf {
         let cg = self.property(unit, "ControlGroup");
