@@ -22,6 +22,7 @@
 //!   streaming standby that the primary lists in `pg_stat_replication`
 //!   (matched as [`match_standby`] says).
 
+mod hosts;
 pub mod pgpass;
 
 #[cfg(feature = "postgres")]
@@ -34,6 +35,8 @@ use crate::output::{plural, Check, Item};
 use crate::perfdata::{Perfdata, Uom};
 use crate::status::State;
 use crate::threshold::Thresholds;
+
+pub use hosts::{parse_hosts, HostSpec};
 
 /// The oldest server this check understands (the `wal`/`lsn` function names).
 pub const MIN_SERVER_VERSION: i32 = 100_000;
@@ -54,83 +57,6 @@ impl Role {
             Role::Standby => "standby",
         }
     }
-}
-
-/// One `-H` entry: a host name, an address, or a Unix socket directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostSpec {
-    /// The entry as given: used in perfdata labels so they stay stable.
-    pub given: String,
-    pub host: String,
-    pub port: u16,
-}
-
-impl HostSpec {
-    pub fn is_socket(&self) -> bool {
-        self.host.starts_with('/')
-    }
-
-    /// `em1:5432`, `[::1]:5432`, `/var/run/postgresql:5432`.
-    pub fn address(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
-    }
-}
-
-/// Parses `-H host[:port][,host[:port]…]`: IPv6 addresses in brackets when a
-/// port follows (`[::1]:5433`), a path starting with `/` is a socket directory.
-pub fn parse_hosts(list: &str, default_port: u16) -> Result<Vec<HostSpec>, String> {
-    let mut hosts: Vec<HostSpec> = Vec::new();
-    for token in list.split(',').map(str::trim) {
-        if token.is_empty() {
-            return Err(format!("empty host in '{list}'"));
-        }
-        let port_of = |text: &str| -> Result<u16, String> {
-            text.parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| format!("invalid port '{text}' in host '{token}'"))
-        };
-        let (host, port) = if token.starts_with('/') {
-            (token.to_string(), default_port)
-        } else if let Some(rest) = token.strip_prefix('[') {
-            let (addr, after) = rest
-                .split_once(']')
-                .ok_or_else(|| format!("missing ']' in host '{token}'"))?;
-            match after {
-                "" => (addr.to_string(), default_port),
-                _ => match after.strip_prefix(':') {
-                    Some(p) => (addr.to_string(), port_of(p)?),
-                    None => return Err(format!("unexpected '{after}' in host '{token}'")),
-                },
-            }
-        } else if token.matches(':').count() == 1 {
-            let (h, p) = token.split_once(':').unwrap_or((token, ""));
-            if h.is_empty() {
-                return Err(format!("no host name in '{token}'"));
-            }
-            (h.to_string(), port_of(p)?)
-        } else {
-            // A bare IPv6 address (several colons) or a plain name.
-            (token.to_string(), default_port)
-        };
-        let spec = HostSpec {
-            given: token.to_string(),
-            host,
-            port,
-        };
-        if hosts
-            .iter()
-            .any(|h| h.host == spec.host && h.port == spec.port)
-        {
-            return Err(format!("host '{token}' is given twice"));
-        }
-        hosts.push(spec);
-    }
-    Ok(hosts)
 }
 
 /// A value of a libpq conninfo string (`key=value key='quoted value'`), as
