@@ -88,42 +88,6 @@ fn text(check: &Check) -> String {
 }
 
 #[test]
-fn versions_before_10_are_refused() {
-    assert!(check_version(100_000, "10.0").is_ok());
-    assert!(check_version(170_002, "17.2").is_ok());
-    let err = check_version(90_624, "9.6.24").unwrap_err();
-    assert!(err.contains("PostgreSQL 9.6.24 is not supported"), "{err}");
-}
-
-#[test]
-fn conninfo_values() {
-    let conninfo = "user=repmgr passfile=/var/lib/pgsql/.pgpass channel_binding=prefer \
-                    dbname=replication host=10.0.161.180 port=5432 application_name='em 2' \
-                    fallback_application_name=walreceiver sslmode=prefer";
-    assert_eq!(
-        conninfo_value(conninfo, "application_name").as_deref(),
-        Some("em 2")
-    );
-    assert_eq!(
-        conninfo_value(conninfo, "host").as_deref(),
-        Some("10.0.161.180")
-    );
-    assert_eq!(
-        conninfo_value(conninfo, "fallback_application_name").as_deref(),
-        Some("walreceiver")
-    );
-    assert_eq!(conninfo_value(conninfo, "sslcert"), None);
-    assert_eq!(
-        conninfo_value("a='it\\'s' b=x\\ y", "a").as_deref(),
-        Some("it's")
-    );
-    assert_eq!(
-        conninfo_value("a='it\\'s' b=x\\ y", "b").as_deref(),
-        Some("x y")
-    );
-}
-
-#[test]
 fn bytes_are_human() {
     assert_eq!(format_bytes(0.0), "0 B");
     assert_eq!(format_bytes(1023.0), "1023 B");
