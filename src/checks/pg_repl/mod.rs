@@ -23,6 +23,7 @@
 //!   (matched as [`match_standby`] says).
 
 mod hosts;
+mod lag;
 mod node;
 pub mod pgpass;
 
@@ -38,11 +39,13 @@ use crate::status::State;
 use crate::threshold::Thresholds;
 
 pub use hosts::{parse_hosts, HostSpec};
+pub use lag::format_bytes;
 pub use node::{
     check_version, conninfo_value, Client, Node, PrimaryView, Probe, Slot, StandbyView, View,
     MIN_SERVER_VERSION,
 };
 
+use lag::{lag_item, lag_perfdata, lag_state, lag_text, max_opt};
 use node::DEFAULT_RECEIVER_NAME;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -127,60 +130,6 @@ pub struct Options {
     pub seconds: Thresholds,
     pub retained: Thresholds,
     pub inactive_slot: State,
-}
-
-/// `1.5 MiB`, `0 B`.
-pub fn format_bytes(bytes: f64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    if !bytes.is_finite() {
-        return "?".to_string();
-    }
-    let mut value = bytes.abs();
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let sign = if bytes < 0.0 { "-" } else { "" };
-    if unit == 0 {
-        format!("{sign}{value:.0} B")
-    } else {
-        format!("{sign}{value:.1} {}", UNITS[unit])
-    }
-}
-
-fn lag_text(bytes: Option<f64>, seconds: Option<f64>) -> String {
-    let b = bytes.map_or("? B".to_string(), |b| format_bytes(b.max(0.0)));
-    let s = seconds.map_or("?".to_string(), human);
-    format!("lag {b}, {s}")
-}
-
-/// The worst state of a byte and a second lag; an unknown value never alarms
-/// (the other metric, or the client state, says what is wrong).
-fn lag_state(opts: &Options, bytes: Option<f64>, seconds: Option<f64>) -> State {
-    let b = bytes.map_or(State::Ok, |b| opts.bytes.evaluate(b.max(0.0)));
-    let s = seconds.map_or(State::Ok, |s| opts.seconds.evaluate(s));
-    b.worst(s)
-}
-
-fn lag_perfdata(
-    opts: &Options,
-    name: &str,
-    bytes: Option<f64>,
-    seconds: Option<f64>,
-) -> [Perfdata; 2] {
-    let b = match bytes {
-        Some(b) => Perfdata::new(format!("lag_bytes_{name}"), b.max(0.0), Uom::Bytes),
-        None => Perfdata::unknown(format!("lag_bytes_{name}"), Uom::Bytes),
-    };
-    let s = match seconds {
-        Some(s) => Perfdata::new(format!("lag_seconds_{name}"), s, Uom::Seconds),
-        None => Perfdata::unknown(format!("lag_seconds_{name}"), Uom::Seconds),
-    };
-    [
-        b.thresholds(&opts.bytes).min(0.0),
-        s.thresholds(&opts.seconds).min(0.0),
-    ]
 }
 
 /// Stable names for a primary's clients: the application name when it is set,
@@ -388,13 +337,6 @@ fn judge_primary(
     })
 }
 
-fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    }
-}
-
 fn judge_slot(slot: &Slot, opts: &Options) -> Item {
     let retained = slot.retained_bytes.map(|b| b.max(0.0));
     let mut state = retained.map_or(State::Ok, |b| opts.retained.evaluate(b));
@@ -487,14 +429,6 @@ fn judge_standby(view: &StandbyView) -> Result<StandbyJudgement, String> {
         bytes: view.lag_bytes.map(|b| b.max(0.0)),
         seconds: view.delay(),
     })
-}
-
-fn lag_item(opts: &Options, bytes: Option<f64>, seconds: Option<f64>, paused: bool) -> Item {
-    let paused = if paused { " (replay paused)" } else { "" };
-    Item::new(
-        lag_state(opts, bytes, seconds),
-        format!("replay {}{paused}", lag_text(bytes, seconds)),
-    )
 }
 
 fn role_mismatch(node: &Node, opts: &Options) -> Option<Item> {

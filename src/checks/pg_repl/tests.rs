@@ -88,14 +88,6 @@ fn text(check: &Check) -> String {
 }
 
 #[test]
-fn bytes_are_human() {
-    assert_eq!(format_bytes(0.0), "0 B");
-    assert_eq!(format_bytes(1023.0), "1023 B");
-    assert_eq!(format_bytes(3_209_448.0), "3.1 MiB");
-    assert_eq!(format_bytes(5.0 * 1024.0 * 1024.0 * 1024.0), "5.0 GiB");
-}
-
-#[test]
 fn seed_primary_with_three_standbys_is_ok() {
     let mut o = opts();
     o.min_standbys = Some(3);
