@@ -18,7 +18,7 @@ fn spec(given: &str) -> HostSpec {
     parse_hosts(given, 5432).unwrap().remove(0)
 }
 
-fn client(app: &str, addr: &str, replay_bytes: f64, replay_lag: Option<f64>) -> Client {
+pub(super) fn client(app: &str, addr: &str, replay_bytes: f64, replay_lag: Option<f64>) -> Client {
     Client {
         pid: 7353,
         application_name: app.to_string(),
@@ -299,28 +299,6 @@ fn failures_keep_their_state() {
 }
 
 #[test]
-fn client_names_are_stable_and_unique() {
-    let mut clients = vec![
-        client("em2", "10.0.0.2", 0.0, None),
-        client("walreceiver", "10.0.0.3", 0.0, None),
-        client("walreceiver", "10.0.0.4", 0.0, None),
-        client("dup", "10.0.0.5", 0.0, None),
-        client("dup", "10.0.0.5", 0.0, None),
-    ];
-    clients[4].client_port = Some(40999);
-    assert_eq!(
-        client_names(&clients),
-        [
-            "em2",
-            "10.0.0.3",
-            "10.0.0.4",
-            "dup@10.0.0.5:40814",
-            "dup@10.0.0.5:40999"
-        ]
-    );
-}
-
-#[test]
 fn matching_rule_slot_then_name_then_address() {
     let mut clients = vec![
         client("walreceiver", "10.0.0.2", 0.0, None),
@@ -562,18 +540,6 @@ fn cluster_with_hidden_primary_details_blames_privileges_only() {
         "{}",
         check.summary()
     );
-}
-
-#[test]
-fn synchronous_standby_names_counts() {
-    assert_eq!(synchronous_count(""), 0);
-    assert_eq!(synchronous_count("em2"), 1);
-    assert_eq!(synchronous_count("em2, cp1"), 1);
-    assert_eq!(synchronous_count("*"), 1);
-    assert_eq!(synchronous_count("2 (em2, cp1, cp2)"), 2);
-    assert_eq!(synchronous_count("FIRST 2 (em2, cp1)"), 2);
-    assert_eq!(synchronous_count("ANY 3 (em2,cp1,cp2)"), 3);
-    assert_eq!(synchronous_count("any 1(\"em2\")"), 1);
 }
 
 #[test]
