@@ -27,13 +27,14 @@ mod lag;
 mod node;
 pub mod pgpass;
 mod primary;
+mod single;
+mod standby;
 
 #[cfg(feature = "postgres")]
 pub mod client;
 #[cfg(feature = "postgres")]
 pub mod settings;
 
-use crate::duration::human;
 use crate::output::{plural, Check, Item};
 use crate::perfdata::{Perfdata, Uom};
 use crate::status::State;
@@ -46,10 +47,12 @@ pub use node::{
     MIN_SERVER_VERSION,
 };
 pub use primary::{client_names, synchronous_count};
+pub use single::evaluate_single;
 
 use lag::{lag_item, lag_perfdata, lag_text, max_opt};
 use node::DEFAULT_RECEIVER_NAME;
 use primary::{judge_primary, streaming};
+use standby::judge_standby;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Role {
@@ -132,140 +135,6 @@ pub fn match_standby(clients: &[Client], who: &StandbyIdentity) -> Option<usize>
         from.retain(|&i| clients[i].replay_bytes.is_some());
     }
     (from.len() == 1).then(|| from[0])
-}
-
-/// The items of a standby as it sees itself: receiver, then lag.
-struct StandbyJudgement {
-    receiver: Item,
-    bytes: Option<f64>,
-    seconds: Option<f64>,
-}
-
-fn judge_standby(view: &StandbyView) -> Result<StandbyJudgement, String> {
-    if view.receiver_hidden {
-        return Err(
-            "pg_stat_wal_receiver details are hidden from this role: grant it pg_monitor".into(),
-        );
-    }
-    let receiver = match view.receiver_status.as_deref() {
-        None => Item::new(State::Critical, "WAL receiver not running: not streaming"),
-        Some("streaming") => {
-            let from = match (&view.sender_host, view.sender_port) {
-                (Some(h), Some(p)) => format!(" from {h}:{p}"),
-                (Some(h), None) => format!(" from {h}"),
-                _ => String::new(),
-            };
-            let slot = view
-                .receiver_slot
-                .as_ref()
-                .map_or(String::new(), |s| format!(" (slot {s})"));
-            Item::new(State::Ok, format!("streaming{from}{slot}"))
-        }
-        Some(other) => Item::new(
-            State::Critical,
-            format!("WAL receiver is {other}, not streaming"),
-        ),
-    };
-    let receiver = receiver.detail(
-        1,
-        format!(
-            "received up to {}, replayed up to {}{}{}",
-            view.receive_lsn.as_deref().unwrap_or("?"),
-            view.replay_lsn.as_deref().unwrap_or("?"),
-            match (&view.sender_end_lsn, view.unreceived_bytes) {
-                (Some(end), Some(b)) if b > 0.0 => format!(", the sender has WAL up to {end}"),
-                _ => String::new(),
-            },
-            view.last_message_age.map_or(String::new(), |a| format!(
-                ", last message from the sender {} ago",
-                human(a)
-            ))
-        ),
-    );
-    Ok(StandbyJudgement {
-        receiver,
-        bytes: view.lag_bytes.map(|b| b.max(0.0)),
-        seconds: view.delay(),
-    })
-}
-
-fn role_mismatch(node: &Node, opts: &Options) -> Option<Item> {
-    let expected = opts.role?;
-    (node.role() != expected).then(|| {
-        Item::new(
-            State::Critical,
-            format!(
-                "is a {}, expected a {} (a failover happened?)",
-                node.role().name(),
-                expected.name()
-            ),
-        )
-    })
-}
-
-/// Judges one host.
-pub fn evaluate_single(host: &HostSpec, probe: &Probe, opts: &Options) -> Check {
-    let node = match probe {
-        Probe::Reached(node) => node,
-        Probe::Failed { state, reason } => return Check::failed(*state, reason.clone()),
-    };
-    let mut check = Check::new();
-    if let Some(item) = role_mismatch(node, opts) {
-        check.item(item);
-    }
-    let version = format!("PostgreSQL {}", node.version);
-    match &node.view {
-        View::Primary(view) => {
-            let judged = match judge_primary(view, opts, true) {
-                Ok(j) => j,
-                Err(reason) => {
-                    return Check::failed(State::Unknown, format!("{}: {reason}", host.address()))
-                }
-            };
-            check.perf(judged.standbys_perf(opts));
-            check.ok_summary(if view.clients.is_empty() {
-                format!("primary, {}", judged.count.text)
-            } else {
-                format!(
-                    "primary, {}, max {}",
-                    judged.count.text,
-                    lag_text(judged.max_bytes, judged.max_seconds)
-                )
-            });
-            check.item(
-                judged
-                    .count
-                    .detail(1, format!("{} is a primary ({version})", host.address())),
-            );
-            for item in judged.clients.into_iter().chain(judged.slots) {
-                check.item(item);
-            }
-        }
-        View::Standby(view) => {
-            let judged = match judge_standby(view) {
-                Ok(j) => j,
-                Err(reason) => {
-                    return Check::failed(State::Unknown, format!("{}: {reason}", host.address()))
-                }
-            };
-            check.ok_summary(format!(
-                "standby {}, replay {}",
-                judged.receiver.text,
-                lag_text(judged.bytes, judged.seconds)
-            ));
-            check.item(
-                judged
-                    .receiver
-                    .detail(1, format!("{} is a standby ({version})", host.address())),
-            );
-            let mut lag = lag_item(opts, judged.bytes, judged.seconds, view.paused);
-            for p in lag_perfdata(opts, &host.given, judged.bytes, judged.seconds) {
-                lag = lag.perf(p);
-            }
-            check.item(lag);
-        }
-    }
-    check
 }
 
 /// A host in cluster mode: what we know of it beyond the probe.
