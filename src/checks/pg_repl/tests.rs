@@ -2,6 +2,7 @@
 //! cp1, cp2 of the master EM) and their failure variants.
 
 use super::*;
+use crate::output::Check;
 
 fn range(text: &str) -> Option<crate::range::Range> {
     Some(text.parse().unwrap())
@@ -295,43 +296,6 @@ fn failures_keep_their_state() {
     assert_eq!(
         evaluate_single(&spec("em1"), &probe, &opts()).state(),
         State::Unknown
-    );
-}
-
-#[test]
-fn matching_rule_slot_then_name_then_address() {
-    let mut clients = vec![
-        client("walreceiver", "10.0.0.2", 0.0, None),
-        client("em3", "10.0.0.3", 0.0, None),
-        client("walreceiver", "10.0.0.9", 0.0, None),
-    ];
-    clients[2].slot_name = Some("cp1_slot".into());
-    let who = |slot, app, addrs: &'static [String]| StandbyIdentity {
-        slot,
-        application_name: app,
-        addresses: addrs,
-    };
-    // By slot, even from an address we do not know (a replication network).
-    assert_eq!(
-        match_standby(&clients, &who(Some("cp1_slot"), "walreceiver", &[])),
-        Some(2)
-    );
-    // By a configured application name.
-    assert_eq!(match_standby(&clients, &who(None, "em3", &[])), Some(1));
-    // The default name says nothing; the address decides.
-    static ADDR: std::sync::LazyLock<Vec<String>> =
-        std::sync::LazyLock::new(|| vec!["10.0.0.2".to_string()]);
-    assert_eq!(
-        match_standby(&clients, &who(None, "walreceiver", &ADDR)),
-        Some(0)
-    );
-    assert_eq!(
-        match_standby(&clients, &who(None, "walreceiver", &[])),
-        None
-    );
-    assert_eq!(
-        match_standby(&clients, &who(Some("gone"), "em9", &[])),
-        None
     );
 }
 
