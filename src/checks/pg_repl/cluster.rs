@@ -7,7 +7,9 @@
 use super::lag::{lag_item, lag_perfdata, lag_text, max_opt};
 use super::primary::{judge_primary, streaming};
 use super::standby::judge_standby;
-use super::{client_names, Client, HostSpec, Options, Probe, Role, View, DEFAULT_RECEIVER_NAME};
+use super::{
+    client_names, Client, HostSpec, Options, PrimaryView, Probe, Role, View, DEFAULT_RECEIVER_NAME,
+};
 use crate::output::{plural, Check, Item};
 use crate::perfdata::{Perfdata, Uom};
 use crate::status::State;
@@ -95,28 +97,15 @@ fn host_item(label: &str, ok_text: String, children: Vec<Item>) -> Item {
     item
 }
 
-/// Judges several hosts as one cluster.
+/// Judges several hosts as one cluster: the writers, each standby host, then
+/// the primary (or primaries) with the clients no host accounts for.
 pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
     let mut check = Check::new();
-    let started = |i: usize| match &hosts[i].probe {
-        Probe::Reached(n) => n.started.as_deref(),
-        Probe::Failed { .. } => None,
-    };
-    // A server given twice (a VIP and its host) is judged once, under its first name.
-    let alias_of: Vec<Option<usize>> = (0..hosts.len())
-        .map(|i| {
-            let mine = started(i)?;
-            (0..i).find(|&j| started(j) == Some(mine))
-        })
-        .collect();
+    let alias_of = aliases(hosts);
     let primaries: Vec<usize> = (0..hosts.len())
         .filter(|&i| alias_of[i].is_none())
         .filter(|&i| matches!(&hosts[i].probe, Probe::Reached(n) if n.role() == Role::Primary))
         .collect();
-    let unreachable = hosts
-        .iter()
-        .filter(|h| matches!(h.probe, Probe::Failed { .. }))
-        .count();
     check.perf(
         Perfdata::new("primaries", primaries.len() as f64, Uom::None)
             .thresholds(&Thresholds::new(
@@ -125,6 +114,65 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
             ))
             .min(0.0),
     );
+    if let Some(item) = writer_problem(hosts, &primaries) {
+        check.item(item);
+    }
+    let standbys = judge_standby_hosts(hosts, &alias_of, the_primary(hosts, &primaries), opts);
+    let (primary_items, standbys_perf) =
+        judge_primary_hosts(hosts, &primaries, &standbys.matched_clients, opts);
+    check.perf(standbys_perf.unwrap_or_else(|| {
+        // No single primary to count them: the label stays, without a value.
+        let mut perf = Perfdata::unknown("standbys", Uom::None).min(0.0);
+        perf.crit = opts
+            .min_standbys
+            .map(|min| crate::range::Range::below(f64::from(min)));
+        perf
+    }));
+    for p in standbys.lag_perf {
+        check.perf(p);
+    }
+    let mut host_items = standbys.items;
+    host_items.extend(primary_items);
+    host_items.sort_by_key(|(i, _)| *i);
+    for (_, item) in host_items {
+        check.item(item);
+    }
+    if let [p] = primaries.as_slice() {
+        check.ok_summary(format!(
+            "primary {}, {} of {} streaming, max {}",
+            hosts[*p].spec.given,
+            standbys.streaming,
+            plural(
+                alias_of.iter().filter(|a| a.is_none()).count() - 1,
+                "standby"
+            ),
+            lag_text(standbys.max_bytes, standbys.max_seconds)
+        ));
+    }
+    check
+}
+
+/// A server given twice (a VIP and its host: the same start time) is judged
+/// once, under its first name: for each host, the earlier host it repeats.
+fn aliases(hosts: &[ClusterHost]) -> Vec<Option<usize>> {
+    let started = |i: usize| match &hosts[i].probe {
+        Probe::Reached(n) => n.started.as_deref(),
+        Probe::Failed { .. } => None,
+    };
+    (0..hosts.len())
+        .map(|i| {
+            let mine = started(i)?;
+            (0..i).find(|&j| started(j) == Some(mine))
+        })
+        .collect()
+}
+
+/// Exactly one writer: none (saying why) or several (split brain) is CRITICAL.
+fn writer_problem(hosts: &[ClusterHost], primaries: &[usize]) -> Option<Item> {
+    let unreachable = hosts
+        .iter()
+        .filter(|h| matches!(h.probe, Probe::Failed { .. }))
+        .count();
     match primaries.len() {
         0 => {
             let why = if unreachable == hosts.len() {
@@ -137,26 +185,32 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
             } else {
                 format!("no writer: none of the {} hosts is a primary", hosts.len())
             };
-            check.item(Item::new(State::Critical, why));
+            Some(Item::new(State::Critical, why))
         }
-        1 => {}
+        1 => None,
         _ => {
             let names: Vec<&str> = primaries
                 .iter()
                 .map(|&i| hosts[i].spec.given.as_str())
                 .collect();
-            check.item(Item::new(
+            Some(Item::new(
                 State::Critical,
                 format!(
                     "split brain: {} primaries: {}",
                     primaries.len(),
                     names.join(", ")
                 ),
-            ));
+            ))
         }
     }
-    // The one primary's clients, which standby hosts must be found among.
-    let the_primary = match primaries.as_slice() {
+}
+
+/// The one primary's clients, which standby hosts must be found among.
+fn the_primary<'a>(
+    hosts: &'a [ClusterHost],
+    primaries: &[usize],
+) -> Option<(usize, &'a PrimaryView)> {
+    match primaries {
         [p] => match &hosts[*p].probe {
             Probe::Reached(node) => match &node.view {
                 // Hidden details (no pg_monitor) are reported on the primary's
@@ -167,17 +221,43 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
             Probe::Failed { .. } => None,
         },
         _ => None,
+    }
+}
+
+/// What the hosts other than the primaries say, together.
+struct StandbyHosts {
+    /// One item per host that is not a primary: aliases and failures too.
+    items: Vec<(usize, Item)>,
+    /// The primary's clients that are cluster hosts (reported under them).
+    matched_clients: Vec<usize>,
+    /// Hosts streaming, as both the standby and the primary see it.
+    streaming: usize,
+    max_bytes: Option<f64>,
+    max_seconds: Option<f64>,
+    /// Every standby's lag labels, `U` for a host that cannot be asked.
+    lag_perf: Vec<Perfdata>,
+}
+
+/// Each standby host: its own view, and, with one primary, the primary's view
+/// of it (it must be listed; its lag is the larger of the two views).
+fn judge_standby_hosts(
+    hosts: &[ClusterHost],
+    alias_of: &[Option<usize>],
+    the_primary: Option<(usize, &PrimaryView)>,
+    opts: &Options,
+) -> StandbyHosts {
+    let mut out = StandbyHosts {
+        items: Vec::new(),
+        matched_clients: Vec::new(),
+        streaming: 0,
+        max_bytes: None,
+        max_seconds: None,
+        lag_perf: Vec::new(),
     };
-    let mut matched_clients: Vec<usize> = Vec::new();
-    let mut standby_items: Vec<(usize, Item)> = Vec::new();
-    let mut streaming_standbys = 0usize;
-    let mut max_bytes: Option<f64> = None;
-    let mut max_seconds: Option<f64> = None;
-    let mut lag_perf: Vec<Perfdata> = Vec::new();
     for (i, host) in hosts.iter().enumerate() {
         let label = host.spec.address();
         if let Some(j) = alias_of[i] {
-            standby_items.push((
+            out.items.push((
                 i,
                 Item::new(
                     State::Unknown,
@@ -191,9 +271,10 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         }
         let node = match &host.probe {
             Probe::Failed { state, reason } => {
-                standby_items.push((i, Item::new(*state, reason.clone())));
+                out.items.push((i, Item::new(*state, reason.clone())));
                 // Not a primary as far as we know: keep its standby labels for the graphs.
-                lag_perf.extend(lag_perfdata(opts, &host.spec.given, None, None));
+                out.lag_perf
+                    .extend(lag_perfdata(opts, &host.spec.given, None, None));
                 continue;
             }
             Probe::Reached(node) => node,
@@ -204,8 +285,10 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         let judged = match judge_standby(view) {
             Ok(j) => j,
             Err(reason) => {
-                standby_items.push((i, Item::new(State::Unknown, format!("{label}: {reason}"))));
-                lag_perf.extend(lag_perfdata(opts, &host.spec.given, None, None));
+                out.items
+                    .push((i, Item::new(State::Unknown, format!("{label}: {reason}"))));
+                out.lag_perf
+                    .extend(lag_perfdata(opts, &host.spec.given, None, None));
                 continue;
             }
         };
@@ -220,7 +303,7 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
             };
             match match_standby(&pview.clients, &who) {
                 Some(c) => {
-                    matched_clients.push(c);
+                    out.matched_clients.push(c);
                     let client = &pview.clients[c];
                     // The primary sees WAL the standby has not even received yet.
                     bytes = max_opt(bytes, client.replay_bytes.map(|b| b.max(0.0)));
@@ -228,7 +311,7 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
                     let name = &client_names(&pview.clients)[c];
                     let state_name = client.state.as_deref().unwrap_or("?");
                     if streaming(client) && judged.receiver.state == State::Ok {
-                        streaming_standbys += 1;
+                        out.streaming += 1;
                     }
                     children.push(
                         Item::new(
@@ -247,10 +330,11 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
                 )),
             }
         }
-        max_bytes = max_opt(max_bytes, bytes);
-        max_seconds = max_opt(max_seconds, seconds);
+        out.max_bytes = max_opt(out.max_bytes, bytes);
+        out.max_seconds = max_opt(out.max_seconds, seconds);
         let lag = lag_item(opts, bytes, seconds, view.paused);
-        lag_perf.extend(lag_perfdata(opts, &host.spec.given, bytes, seconds));
+        out.lag_perf
+            .extend(lag_perfdata(opts, &host.spec.given, bytes, seconds));
         children.push(lag);
         let ok_text = format!(
             "standby {}, replay {}",
@@ -259,11 +343,23 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         );
         let item =
             host_item(&label, ok_text, children).detail(1, format!("PostgreSQL {}", node.version));
-        standby_items.push((i, item));
+        out.items.push((i, item));
     }
-    let mut host_items: Vec<(usize, Item)> = standby_items;
-    let mut standbys_counted = false;
-    for &p in &primaries {
+    out
+}
+
+/// Each primary's line: its streaming count, slots and the clients that are
+/// not cluster hosts (those are reported under their host). With one primary,
+/// also its `standbys` perfdata.
+fn judge_primary_hosts(
+    hosts: &[ClusterHost],
+    primaries: &[usize],
+    matched_clients: &[usize],
+    opts: &Options,
+) -> (Vec<(usize, Item)>, Option<Perfdata>) {
+    let mut items = Vec::new();
+    let mut standbys_perf = None;
+    for &p in primaries {
         let Probe::Reached(node) = &hosts[p].probe else {
             continue;
         };
@@ -274,13 +370,12 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         let judged = match judge_primary(view, opts, false) {
             Ok(j) => j,
             Err(reason) => {
-                host_items.push((p, Item::new(State::Unknown, format!("{label}: {reason}"))));
+                items.push((p, Item::new(State::Unknown, format!("{label}: {reason}"))));
                 continue;
             }
         };
         if primaries.len() == 1 {
-            check.perf(judged.standbys_perf(opts));
-            standbys_counted = true;
+            standbys_perf = Some(judged.standbys_perf(opts));
         }
         let mut children = vec![judged.count.clone()];
         // Clients that are cluster hosts are reported under their host; the others here.
@@ -293,36 +388,9 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         let ok_text = format!("primary, {}", judged.count.text);
         let item =
             host_item(&label, ok_text, children).detail(1, format!("PostgreSQL {}", node.version));
-        host_items.push((p, item));
+        items.push((p, item));
     }
-    if !standbys_counted {
-        // No single primary to count them: the label stays, without a value.
-        let mut perf = Perfdata::unknown("standbys", Uom::None).min(0.0);
-        perf.crit = opts
-            .min_standbys
-            .map(|min| crate::range::Range::below(f64::from(min)));
-        check.perf(perf);
-    }
-    for p in lag_perf {
-        check.perf(p);
-    }
-    host_items.sort_by_key(|(i, _)| *i);
-    for (_, item) in host_items {
-        check.item(item);
-    }
-    if let [p] = primaries.as_slice() {
-        check.ok_summary(format!(
-            "primary {}, {} of {} streaming, max {}",
-            hosts[*p].spec.given,
-            streaming_standbys,
-            plural(
-                alias_of.iter().filter(|a| a.is_none()).count() - 1,
-                "standby"
-            ),
-            lag_text(max_bytes, max_seconds)
-        ));
-    }
-    check
+    (items, standbys_perf)
 }
 
 #[cfg(test)]
