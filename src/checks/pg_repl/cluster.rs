@@ -4,8 +4,8 @@
 //! by [`match_standby`]'s rule. The guide's cluster checks, apart from what a
 //! single host's judgement already says.
 
-use super::lag::{lag_item, lag_perfdata, lag_text, max_opt};
-use super::primary::{judge_primary, streaming};
+use super::lag::{judge_lag, lag_item, lag_text, max_opt};
+use super::primary::{judge_primary, standbys_thresholds, streaming};
 use super::standby::judge_standby;
 use super::{
     client_names, Client, HostSpec, Options, PrimaryView, Probe, Role, View, DEFAULT_RECEIVER_NAME,
@@ -106,13 +106,13 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         .filter(|&i| alias_of[i].is_none())
         .filter(|&i| matches!(&hosts[i].probe, Probe::Reached(n) if n.role() == Role::Primary))
         .collect();
+    // Judged by writer_problem, with its text; the range says the same.
+    let one_writer = Thresholds::new(None, Some("1:1".parse().expect("a valid range")));
     check.perf(
-        Perfdata::new("primaries", primaries.len() as f64, Uom::None)
-            .thresholds(&Thresholds::new(
-                None,
-                Some("1:1".parse().expect("a valid range")),
-            ))
-            .min(0.0),
+        one_writer
+            .judge("primaries", primaries.len() as f64, Uom::None)
+            .min(0.0)
+            .perfdata,
     );
     if let Some(item) = writer_problem(hosts, &primaries) {
         check.item(item);
@@ -122,11 +122,9 @@ pub fn evaluate_cluster(hosts: &[ClusterHost], opts: &Options) -> Check {
         judge_primary_hosts(hosts, &primaries, &standbys.matched_clients, opts);
     check.perf(standbys_perf.unwrap_or_else(|| {
         // No single primary to count them: the label stays, without a value.
-        let mut perf = Perfdata::unknown("standbys", Uom::None).min(0.0);
-        perf.crit = opts
-            .min_standbys
-            .map(|min| crate::range::Range::below(f64::from(min)));
-        perf
+        standbys_thresholds(opts)
+            .unmeasured("standbys", Uom::None)
+            .min(0.0)
     }));
     for p in standbys.lag_perf {
         check.perf(p);
@@ -274,7 +272,7 @@ fn judge_standby_hosts(
                 out.items.push((i, Item::new(*state, reason.clone())));
                 // Not a primary as far as we know: keep its standby labels for the graphs.
                 out.lag_perf
-                    .extend(lag_perfdata(opts, &host.spec.given, None, None));
+                    .extend(judge_lag(opts, &host.spec.given, None, None).perfdata);
                 continue;
             }
             Probe::Reached(node) => node,
@@ -288,7 +286,7 @@ fn judge_standby_hosts(
                 out.items
                     .push((i, Item::new(State::Unknown, format!("{label}: {reason}"))));
                 out.lag_perf
-                    .extend(lag_perfdata(opts, &host.spec.given, None, None));
+                    .extend(judge_lag(opts, &host.spec.given, None, None).perfdata);
                 continue;
             }
         };
@@ -332,10 +330,9 @@ fn judge_standby_hosts(
         }
         out.max_bytes = max_opt(out.max_bytes, bytes);
         out.max_seconds = max_opt(out.max_seconds, seconds);
-        let lag = lag_item(opts, bytes, seconds, view.paused);
-        out.lag_perf
-            .extend(lag_perfdata(opts, &host.spec.given, bytes, seconds));
-        children.push(lag);
+        let lag = judge_lag(opts, &host.spec.given, bytes, seconds);
+        children.push(lag_item(&lag, bytes, seconds, view.paused));
+        out.lag_perf.extend(lag.perfdata);
         let ok_text = format!(
             "standby {}, replay {}",
             judged.receiver.text,

@@ -7,6 +7,7 @@ use crate::duration::human;
 use crate::output::Item;
 use crate::perfdata::{Perfdata, Uom};
 use crate::status::State;
+use crate::threshold::Thresholds;
 
 /// `1.5 MiB`, `0 B`.
 pub fn format_bytes(bytes: f64) -> String {
@@ -28,53 +29,65 @@ pub fn format_bytes(bytes: f64) -> String {
     }
 }
 
+/// `lag 3.1 MiB, 3s`, with `?` for what is not known.
 pub(super) fn lag_text(bytes: Option<f64>, seconds: Option<f64>) -> String {
     let b = bytes.map_or("? B".to_string(), |b| format_bytes(b.max(0.0)));
     let s = seconds.map_or("?".to_string(), human);
     format!("lag {b}, {s}")
 }
 
-/// The worst state of a byte and a second lag; an unknown value never alarms
-/// (the other metric, or the client state, says what is wrong).
-pub(super) fn lag_state(opts: &Options, bytes: Option<f64>, seconds: Option<f64>) -> State {
-    let b = bytes.map_or(State::Ok, |b| opts.bytes.evaluate(b.max(0.0)));
-    let s = seconds.map_or(State::Ok, |s| opts.seconds.evaluate(s));
-    b.worst(s)
+/// A replay lag judged: one state for its bytes and seconds, and their
+/// perfdata made from the same ranges that judged them.
+pub(super) struct Lag {
+    /// The worst state of the byte and the second lag; an unknown value never
+    /// alarms (the other metric, or the client state, says what is wrong).
+    pub(super) state: State,
+    /// `lag_bytes_NAME` and `lag_seconds_NAME`, `U` when not measured.
+    pub(super) perfdata: [Perfdata; 2],
 }
 
-pub(super) fn lag_perfdata(
+/// Judges the lag of standby `name` against `--*-bytes` and `--*-seconds`.
+pub(super) fn judge_lag(
     opts: &Options,
     name: &str,
     bytes: Option<f64>,
     seconds: Option<f64>,
-) -> [Perfdata; 2] {
-    let b = match bytes {
-        Some(b) => Perfdata::new(format!("lag_bytes_{name}"), b.max(0.0), Uom::Bytes),
-        None => Perfdata::unknown(format!("lag_bytes_{name}"), Uom::Bytes),
+) -> Lag {
+    let judge = |t: &Thresholds, label: String, value: Option<f64>, uom: Uom| match value {
+        Some(v) => {
+            let judged = t.judge(label, v, uom).min(0.0);
+            (judged.state, judged.perfdata)
+        }
+        None => (State::Ok, t.unmeasured(label, uom).min(0.0)),
     };
-    let s = match seconds {
-        Some(s) => Perfdata::new(format!("lag_seconds_{name}"), s, Uom::Seconds),
-        None => Perfdata::unknown(format!("lag_seconds_{name}"), Uom::Seconds),
-    };
-    [
-        b.thresholds(&opts.bytes).min(0.0),
-        s.thresholds(&opts.seconds).min(0.0),
-    ]
+    let (b, b_perf) = judge(
+        &opts.bytes,
+        format!("lag_bytes_{name}"),
+        bytes.map(|b| b.max(0.0)),
+        Uom::Bytes,
+    );
+    let (s, s_perf) = judge(
+        &opts.seconds,
+        format!("lag_seconds_{name}"),
+        seconds,
+        Uom::Seconds,
+    );
+    Lag {
+        state: b.worst(s),
+        perfdata: [b_perf, s_perf],
+    }
 }
 
-pub(super) fn lag_item(
-    opts: &Options,
-    bytes: Option<f64>,
-    seconds: Option<f64>,
-    paused: bool,
-) -> Item {
+/// `replay lag 3.1 MiB, 3s (replay paused)`, in the state `lag` was judged.
+pub(super) fn lag_item(lag: &Lag, bytes: Option<f64>, seconds: Option<f64>, paused: bool) -> Item {
     let paused = if paused { " (replay paused)" } else { "" };
     Item::new(
-        lag_state(opts, bytes, seconds),
+        lag.state,
         format!("replay {}{paused}", lag_text(bytes, seconds)),
     )
 }
 
+/// The larger of two optional values; either alone when the other is missing.
 pub(super) fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),

@@ -4,11 +4,13 @@
 //! streaming standbys against `--min-standbys`. Judged the same for one host
 //! and for the primary of a cluster.
 
-use super::lag::{lag_perfdata, lag_state, lag_text, max_opt};
+use super::lag::{judge_lag, lag_text, max_opt};
 use super::{format_bytes, Client, Options, PrimaryView, Slot, DEFAULT_RECEIVER_NAME};
 use crate::output::{plural, Item};
 use crate::perfdata::{Perfdata, Uom};
+use crate::range::Range;
 use crate::status::State;
+use crate::threshold::Thresholds;
 
 /// How many synchronous standbys `synchronous_standby_names` asks for:
 /// `FIRST n (…)`, `ANY n (…)`, `n (…)`, else 1 (a plain list); 0 when empty.
@@ -117,12 +119,20 @@ pub(super) struct PrimaryJudgement {
 impl PrimaryJudgement {
     /// `standbys`: clients streaming, with `--min-standbys` as the critical range `N:`.
     pub(super) fn standbys_perf(&self, opts: &Options) -> Perfdata {
-        let mut perf = Perfdata::new("standbys", self.streaming as f64, Uom::None).min(0.0);
-        perf.crit = opts
-            .min_standbys
-            .map(|min| crate::range::Range::below(f64::from(min)));
-        perf
+        standbys_thresholds(opts)
+            .judge("standbys", self.streaming as f64, Uom::None)
+            .min(0.0)
+            .perfdata
     }
+}
+
+/// `--min-standbys N` as the range `N:` of the `standbys` perfdata (the
+/// count's item judges it, with its own text).
+pub(super) fn standbys_thresholds(opts: &Options) -> Thresholds {
+    Thresholds::new(
+        None,
+        opts.min_standbys.map(|min| Range::below(f64::from(min))),
+    )
 }
 
 pub(super) fn judge_primary(
@@ -146,7 +156,8 @@ pub(super) fn judge_primary(
         max_seconds = max_opt(max_seconds, seconds);
         let state_name = client.state.as_deref().unwrap_or("?");
         let sync = client.sync_state.as_deref().unwrap_or("?");
-        let mut state = lag_state(opts, bytes, seconds);
+        let lag = judge_lag(opts, name, bytes, seconds);
+        let mut state = lag.state;
         let mut text = format!(
             "{name} ({}): {state_name} {sync}, {}",
             client.describe_addr(),
@@ -180,7 +191,7 @@ pub(super) fn judge_primary(
             ),
         );
         if with_client_perf {
-            for p in lag_perfdata(opts, name, bytes, seconds) {
+            for p in lag.perfdata {
                 item = item.perf(p);
             }
         }
@@ -218,7 +229,17 @@ pub(super) fn judge_primary(
 
 fn judge_slot(slot: &Slot, opts: &Options) -> Item {
     let retained = slot.retained_bytes.map(|b| b.max(0.0));
-    let mut state = retained.map_or(State::Ok, |b| opts.retained.evaluate(b));
+    let label = format!("slot_retained_{}", slot.name);
+    let (mut state, perf) = match retained {
+        Some(b) => {
+            let judged = opts.retained.judge(label, b, Uom::Bytes).min(0.0);
+            (judged.state, judged.perfdata)
+        }
+        None => (
+            State::Ok,
+            opts.retained.unmeasured(label, Uom::Bytes).min(0.0),
+        ),
+    };
     let mut problems = Vec::new();
     if !slot.active {
         state = state.worst(opts.inactive_slot);
@@ -248,11 +269,7 @@ fn judge_slot(slot: &Slot, opts: &Options) -> Item {
             String::new()
         }
     );
-    let perf = match retained {
-        Some(b) => Perfdata::new(format!("slot_retained_{}", slot.name), b, Uom::Bytes),
-        None => Perfdata::unknown(format!("slot_retained_{}", slot.name), Uom::Bytes),
-    };
-    Item::new(state, text).perf(perf.thresholds(&opts.retained).min(0.0))
+    Item::new(state, text).perf(perf)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! One host (`-H` naming one server): its role against `--role`, then the
 //! primary's or the standby's judgement with its perfdata.
 
-use super::lag::{lag_item, lag_perfdata, lag_text};
+use super::lag::{judge_lag, lag_item, lag_text};
 use super::primary::judge_primary;
 use super::standby::judge_standby;
 use super::{HostSpec, Node, Options, Probe, View};
@@ -77,11 +77,12 @@ pub fn evaluate_single(host: &HostSpec, probe: &Probe, opts: &Options) -> Check 
                     .receiver
                     .detail(1, format!("{} is a standby ({version})", host.address())),
             );
-            let mut lag = lag_item(opts, judged.bytes, judged.seconds, view.paused);
-            for p in lag_perfdata(opts, &host.given, judged.bytes, judged.seconds) {
-                lag = lag.perf(p);
+            let lag = judge_lag(opts, &host.given, judged.bytes, judged.seconds);
+            let mut item = lag_item(&lag, judged.bytes, judged.seconds, view.paused);
+            for p in lag.perfdata {
+                item = item.perf(p);
             }
-            check.item(lag);
+            check.item(item);
         }
     }
     check
