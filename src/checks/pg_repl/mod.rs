@@ -2,9 +2,12 @@
 //! there exactly one writer, is every standby streaming from it, and how far
 //! behind is each one, in bytes and in seconds.
 //!
-//! This module holds what the servers said ([`Node`]) and how it is judged, as
-//! pure functions; [`client`] (feature `postgres`) asks the servers. The
-//! password file parser is in [`pgpass`].
+//! What the servers said ([`Node`], in `node`) is judged by pure functions:
+//! `primary` and `standby` judge one server as the guide's sections say,
+//! `lag` holds the lag rules both share, `single` and `cluster` are the two
+//! modes, `hosts` reads `-H`. [`client`] (feature `postgres`) asks the
+//! servers; the password file parser is in [`pgpass`]. This module holds the
+//! options, and re-exports what the plugin, tests and fuzzers use.
 //!
 //! Judgement, in short:
 //! - one host: its role (`--role` asserts it). A primary's clients in
