@@ -18,6 +18,7 @@
 
 #[cfg(feature = "mongodb")]
 pub mod client;
+mod ejson;
 pub mod shell;
 
 use crate::duration::human;
@@ -28,6 +29,8 @@ use crate::status::State;
 use crate::threshold::Thresholds;
 use serde_json::Value;
 use std::collections::HashMap;
+
+pub use ejson::{date_ms, format_double, number, parse_iso_date, timestamp_secs};
 
 /// Member states that are not a problem: the guide's PRIMARY, SECONDARY, ARBITER.
 const GOOD_STATES: [&str; 3] = ["PRIMARY", "SECONDARY", "ARBITER"];
@@ -77,126 +80,6 @@ pub struct Options {
     pub delays: Vec<(String, f64)>,
     /// `--replica-set NAME`: the set name the status must carry.
     pub replica_set: Option<String>,
-}
-
-// ---------------------------------------------------------------------------
-// Extended JSON accessors (relaxed and canonical forms, and plain JSON).
-
-/// A number: plain JSON, or `{"$numberInt"|"$numberLong"|"$numberDouble"|"$numberDecimal": "…"}`.
-pub fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::Object(o) if o.len() == 1 => {
-            let (key, inner) = o.iter().next()?;
-            match key.as_str() {
-                "$numberInt" | "$numberLong" | "$numberDouble" | "$numberDecimal" => match inner {
-                    Value::String(s) => s.trim().parse().ok(),
-                    other => other.as_f64(),
-                },
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-/// A date in milliseconds since the epoch: `{"$date": "ISO" | {"$numberLong": "ms"} | ms}`.
-pub fn date_ms(v: &Value) -> Option<i64> {
-    let inner = v.as_object()?.get("$date")?;
-    match inner {
-        Value::String(s) => parse_iso_date(s),
-        other => number(other).map(|n| n as i64),
-    }
-}
-
-/// The seconds part of `{"$timestamp": {"t": …, "i": …}}`.
-pub fn timestamp_secs(v: &Value) -> Option<i64> {
-    number(v.as_object()?.get("$timestamp")?.get("t")?).map(|n| n as i64)
-}
-
-/// `2024-06-20T10:20:42.319Z`, `…+02:00`, `…+0200`, fractional seconds of any length.
-pub fn parse_iso_date(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let b = s.as_bytes();
-    let digits = |from: usize, len: usize| -> Option<i64> {
-        let part = s.get(from..from + len)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let (year, month, day) = (digits(0, 4)?, digits(5, 2)?, digits(8, 2)?);
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (hour, minute, second) = (digits(11, 2)?, digits(14, 2)?, digits(17, 2)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut pos = 19;
-    let mut millis = 0i64;
-    if b.get(pos) == Some(&b'.') {
-        pos += 1;
-        let start = pos;
-        while b.get(pos).is_some_and(u8::is_ascii_digit) {
-            pos += 1;
-        }
-        let frac = &s[start..pos];
-        if frac.is_empty() {
-            return None;
-        }
-        let padded: String = frac.chars().chain("000".chars()).take(3).collect();
-        millis = padded.parse().ok()?;
-    }
-    let offset_minutes = match &s[pos..] {
-        "Z" | "z" => 0,
-        "" => 0, // the shells always print Z; a bare time is read as UTC
-        tz if tz.starts_with(['+', '-']) => {
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
-            let rest = tz[1..].replace(':', "");
-            if rest.len() != 4 || !rest.bytes().all(|c| c.is_ascii_digit()) {
-                return None;
-            }
-            let h: i64 = rest[..2].parse().ok()?;
-            let m: i64 = rest[2..].parse().ok()?;
-            sign * (h * 60 + m)
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-    Some(secs * 1000 + millis)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// A double as Extended JSON writes it (`1.0`, `2.5`, `-Infinity`).
-pub fn format_double(n: f64) -> String {
-    if n.is_nan() {
-        "NaN".into()
-    } else if n.is_infinite() {
-        if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{n:.1}")
-    } else {
-        format!("{n}")
-    }
 }
 
 // ---------------------------------------------------------------------------
