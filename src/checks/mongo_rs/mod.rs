@@ -19,12 +19,13 @@
 #[cfg(feature = "mongodb")]
 pub mod client;
 mod ejson;
+mod member;
+mod set;
 pub mod shell;
 mod status;
 
 use crate::duration::human;
-use crate::output::{plural, Check, Item};
-use crate::perfdata::{Perfdata, Uom};
+use crate::output::{plural, Check};
 use crate::runner::Failure;
 use crate::status::State;
 use crate::threshold::Thresholds;
@@ -35,9 +36,6 @@ pub use ejson::{date_ms, format_double, number, parse_iso_date, timestamp_secs};
 pub use status::{
     parse_config, parse_input, parse_status, state_name, Member, MemberConfig, Status,
 };
-
-/// Member states that are not a problem: the guide's PRIMARY, SECONDARY, ARBITER.
-const GOOD_STATES: [&str; 3] = ["PRIMARY", "SECONDARY", "ARBITER"];
 
 /// The states `--warn-state` can downgrade to WARNING.
 pub const OTHER_STATES: [&str; 7] = [
@@ -129,285 +127,33 @@ fn judge(status: &Status, config: &HashMap<String, MemberConfig>, options: &Opti
     let now = status.date_ms;
     let set = status.set.as_deref().unwrap_or("replica set");
 
-    // The set's name, when the caller says which set this must be.
-    if let Some(expected) = &options.replica_set {
-        let (state, text) = match &status.set {
-            Some(name) if name == expected => (State::Ok, format!("replica set {name}")),
-            Some(name) => (
-                State::Critical,
-                format!("replica set is {name}, expected {expected}"),
-            ),
-            None => (
-                State::Critical,
-                format!("no set name in the status, expected {expected}"),
-            ),
-        };
-        problems.add(state, text.clone());
-        check.item(Item::new(state, text));
+    if let Some(item) = set::name_item(status, options, &mut problems) {
+        check.item(item);
     }
-
-    // Counts by state (healthy members only; anything else is "other").
-    let count = |state: &str| {
-        status
-            .members
-            .iter()
-            .filter(|m| m.healthy && m.state == state)
-            .count()
-    };
-    let (primaries, secondaries, arbiters) =
-        (count("PRIMARY"), count("SECONDARY"), count("ARBITER"));
-    let others = status.members.len() - primaries - secondaries - arbiters;
-    check
-        .perf(Perfdata::new("members", status.members.len() as f64, Uom::None).min(0.0))
-        .perf(Perfdata::new("primary", primaries as f64, Uom::None).min(0.0))
-        .perf(Perfdata::new("secondary", secondaries as f64, Uom::None).min(0.0))
-        .perf(Perfdata::new("arbiter", arbiters as f64, Uom::None).min(0.0))
-        .perf(Perfdata::new("other", others as f64, Uom::None).min(0.0));
-
-    // Member count.
-    if let Some(expected) = options.expected_members {
-        let n = status.members.len();
-        let state = match n.cmp(&expected) {
-            std::cmp::Ordering::Less => State::Critical,
-            std::cmp::Ordering::Greater => State::Warning,
-            std::cmp::Ordering::Equal => State::Ok,
-        };
-        let text = if state == State::Ok {
-            format!("{} (as expected)", plural(n, "member"))
-        } else {
-            format!("{}, expected {expected}", plural(n, "member"))
-        };
-        problems.add(state, text.clone());
-        check.item(Item::new(state, text));
+    let counts = set::Counts::of(status);
+    for p in counts.perfdata() {
+        check.perf(p);
     }
+    if let Some(item) = set::member_count_item(status, options, &mut problems) {
+        check.item(item);
+    }
+    let primaries = set::primaries(status);
+    let reference = set::reference(status, &primaries);
+    check.item(set::primary_item(
+        set,
+        &primaries,
+        reference,
+        now,
+        options,
+        &mut problems,
+    ));
 
-    // The primary: exactly one. Lag is measured from it; with none (an election)
-    // or two, from the most advanced member, as rs.printSecondaryReplicationInfo does.
-    let primaries: Vec<&Member> = status
-        .members
-        .iter()
-        .filter(|m| m.healthy && m.state == "PRIMARY")
-        .collect();
-    let reference = primaries
-        .iter()
-        .filter_map(|m| m.optime_ms.map(|t| (t, *m)))
-        .max_by_key(|(t, _)| *t)
-        .or_else(|| {
-            status
-                .members
-                .iter()
-                .filter(|m| m.healthy && m.state == "SECONDARY")
-                .filter_map(|m| m.optime_ms.map(|t| (t, m)))
-                .max_by_key(|(t, _)| *t)
-        });
-    let applied_label = "primary_applied_age";
-    let primary_item = match primaries.as_slice() {
-        [] => {
-            problems.add(State::Critical, "no primary".into());
-            let mut item = Item::new(State::Critical, format!("{set}: no primary"));
-            if let Some((_, m)) = reference {
-                item = item.detail(
-                    1,
-                    format!("lag measured from the most advanced member, {}", m.name),
-                );
-            }
-            item.perf(Perfdata::unknown(applied_label, Uom::Seconds).thresholds(&options.applied))
-        }
-        [primary] => {
-            let applied = primary.last_applied_ms.or(primary.optime_ms);
-            match applied {
-                Some(ms) => {
-                    let age = secs(ms, now).max(0.0);
-                    let state = options.applied.evaluate(age);
-                    problems.add(
-                        state,
-                        format!("primary last applied a write {} ago", human(age)),
-                    );
-                    Item::new(
-                        state,
-                        format!(
-                            "{set}: primary {}, last write applied {} ago",
-                            primary.name,
-                            human(age)
-                        ),
-                    )
-                    .perf(
-                        Perfdata::new(applied_label, ms_round(age), Uom::Seconds)
-                            .thresholds(&options.applied)
-                            .min(0.0),
-                    )
-                }
-                None => Item::new(
-                    State::Ok,
-                    format!("{set}: primary {} (no lastAppliedWallTime)", primary.name),
-                )
-                .perf(Perfdata::unknown(applied_label, Uom::Seconds).thresholds(&options.applied)),
-            }
-        }
-        several => {
-            let names: Vec<&str> = several.iter().map(|m| m.name.as_str()).collect();
-            problems.add(
-                State::Critical,
-                format!("{} primaries ({})", several.len(), names.join(", ")),
-            );
-            Item::new(
-                State::Critical,
-                format!("{set}: {} primaries: {}", several.len(), names.join(", ")),
-            )
-            .perf(Perfdata::unknown(applied_label, Uom::Seconds).thresholds(&options.applied))
-        }
-    };
-    check.item(primary_item);
-
-    // Each member.
     let mut max_lag: Option<f64> = None;
     for member in &status.members {
-        let mut state = State::Ok;
-        let mut facts: Vec<String> = Vec::new();
-        let mut perf = Vec::new();
-
-        // State and health.
-        let good = GOOD_STATES.contains(&member.state.as_str());
-        if !good || !member.healthy {
-            let downgraded = options.warn_states.iter().any(|s| s == &member.state);
-            let s = if downgraded {
-                State::Warning
-            } else {
-                State::Critical
-            };
-            let phrase = if good {
-                format!("{} {} not healthy (health 0)", member.name, member.state)
-            } else if !member.healthy {
-                format!("{} {} (health 0)", member.name, member.state)
-            } else {
-                format!("{} {}", member.name, member.state)
-            };
-            problems.add(s, phrase);
-            state = state.worst(s);
-        }
-
-        // Configured delay: --delay, then the config, then the member entry.
-        let configured = config.get(&member.name);
-        let delay = options
-            .delays
-            .iter()
-            .rev()
-            .find(|(name, _)| name == &member.name)
-            .map(|(_, d)| *d)
-            .or(configured.map(|c| c.delay_secs))
-            .or(member.delay_secs)
-            .unwrap_or(0.0);
-        let hidden = member.hidden || configured.is_some_and(|c| c.hidden);
-
-        // Lag: secondaries against the reference; the primary is the reference (0);
-        // arbiters (no data) and members in other states get U: every member has
-        // its lag_ and hb_ labels whatever its state, so graphs survive a failover.
-        let lag_label = format!("lag_{}", member.name);
-        match (member.state.as_str(), member.optime_ms, reference) {
-            ("PRIMARY", _, _) if member.healthy => perf.push(
-                Perfdata::new(lag_label, 0.0, Uom::Seconds)
-                    .thresholds(&options.lag)
-                    .min(0.0),
-            ),
-            ("SECONDARY", Some(optime), Some((reference_ms, _))) if member.healthy => {
-                let behind = secs(optime, reference_ms).max(0.0);
-                let lag = (behind - delay).max(0.0);
-                let s = options.lag.evaluate(lag);
-                problems.add(s, format!("{} lag {}", member.name, human(lag)));
-                state = state.worst(s);
-                max_lag = Some(max_lag.map_or(lag, |m: f64| m.max(lag)));
-                facts.push(if delay > 0.0 {
-                    format!(
-                        "lag {} (behind {}, delay {})",
-                        human(lag),
-                        human(behind),
-                        human(delay)
-                    )
-                } else {
-                    format!("lag {}", human(lag))
-                });
-                perf.push(
-                    Perfdata::new(lag_label, ms_round(lag), Uom::Seconds)
-                        .thresholds(&options.lag)
-                        .min(0.0),
-                );
-            }
-            _ => perf.push(Perfdata::unknown(lag_label, Uom::Seconds).thresholds(&options.lag)),
-        }
-
-        // Heartbeat age, for the members the status was not taken on (U for the
-        // member asked, which changes when a seed list follows the primary).
-        let label = format!("hb_{}", member.name);
-        if member.is_self {
-            perf.push(Perfdata::unknown(label, Uom::Seconds).thresholds(&options.heartbeat));
-        } else {
-            match member.last_heartbeat_ms {
-                Some(ms) => {
-                    let age = secs(ms, now).max(0.0);
-                    let s = options.heartbeat.evaluate(age);
-                    problems.add(s, format!("{} heartbeat {} old", member.name, human(age)));
-                    state = state.worst(s);
-                    facts.push(format!("heartbeat {} ago", human(age)));
-                    perf.push(
-                        Perfdata::new(label, ms_round(age), Uom::Seconds)
-                            .thresholds(&options.heartbeat)
-                            .min(0.0),
-                    );
-                }
-                None => {
-                    facts.push("no heartbeat answered".into());
-                    perf.push(
-                        Perfdata::unknown(label, Uom::Seconds).thresholds(&options.heartbeat),
-                    );
-                }
-            }
-        }
-
-        let mut flags = Vec::new();
-        if member.is_self {
-            flags.push("self".to_string());
-        }
-        if hidden {
-            flags.push("hidden".to_string());
-        }
-        if delay > 0.0 {
-            flags.push(format!("delayed {}", human(delay)));
-        }
-        if !member.healthy {
-            flags.push("health 0".to_string());
-        }
-        let mut text = format!("{} {}", member.name, member.state);
-        if !flags.is_empty() {
-            text.push_str(&format!(" ({})", flags.join(", ")));
-        }
-        if !facts.is_empty() {
-            text.push_str(&format!(": {}", facts.join(", ")));
-        }
-        // A member in trouble shows the server's reason on its line; others at -v.
-        let (shown, details) = if state != State::Ok {
-            member.messages.split_at(member.messages.len().min(1))
-        } else {
-            (&[][..], &member.messages[..])
-        };
-        for message in shown {
-            text.push_str(&format!(" — {message}"));
-        }
-        let mut item = Item::new(state, text);
-        item.perfdata = perf;
-        if let Some(id) = member.id {
-            item = item.detail(2, format!("_id {id}"));
-        }
-        for message in details {
-            item = item.detail(1, message.clone());
-        }
-        if let Some(source) = &member.sync_source {
-            item = item.detail(1, format!("syncing from {source}"));
-        }
-        if let Some(ping) = member.ping_ms {
-            item = item.detail(2, format!("ping {ping} ms"));
-        }
-        if let Some(uptime) = member.uptime_secs {
-            item = item.detail(2, format!("up {}", human(uptime)));
+        let (item, lag) =
+            member::judge_member(member, reference, config, options, now, &mut problems);
+        if let Some(lag) = lag {
+            max_lag = Some(max_lag.map_or(lag, |m: f64| m.max(lag)));
         }
         check.item(item);
     }
@@ -417,13 +163,13 @@ fn judge(status: &Status, config: &HashMap<String, MemberConfig>, options: &Opti
         [p] => format!("{set}: primary {}", p.name),
         _ => set.to_string(),
     }];
-    parts.push(if secondaries == 1 {
+    parts.push(if counts.secondaries == 1 {
         "1 secondary".to_string()
     } else {
-        format!("{secondaries} secondaries")
+        format!("{} secondaries", counts.secondaries)
     });
-    if arbiters > 0 {
-        parts.push(plural(arbiters, "arbiter"));
+    if counts.arbiters > 0 {
+        parts.push(plural(counts.arbiters, "arbiter"));
     }
     if let Some(lag) = max_lag {
         parts.push(format!("max lag {}", human(lag)));
