@@ -7,7 +7,7 @@
 use super::{ms_round, secs, Member, MemberConfig, Options, Problems};
 use crate::duration::human;
 use crate::output::Item;
-use crate::perfdata::{Perfdata, Uom};
+use crate::perfdata::Uom;
 use crate::status::State;
 use std::collections::HashMap;
 
@@ -66,14 +66,19 @@ pub(super) fn judge_member(
     // its lag_ and hb_ labels whatever its state, so graphs survive a failover.
     let lag_label = format!("lag_{}", member.name);
     match (member.state.as_str(), member.optime_ms, reference) {
+        // The reference itself: no lag to judge.
         ("PRIMARY", _, _) if member.healthy => perf.push(
-            Perfdata::new(lag_label, 0.0, Uom::Seconds)
-                .thresholds(&options.lag)
-                .min(0.0),
+            options
+                .lag
+                .judge(lag_label, 0.0, Uom::Seconds)
+                .min(0.0)
+                .perfdata,
         ),
         ("SECONDARY", Some(optime), Some((reference_ms, _))) if member.healthy => {
             let behind = secs(optime, reference_ms).max(0.0);
             let lag = (behind - delay).max(0.0);
+            // Judged unrounded, published to the millisecond: a delay need
+            // not be whole milliseconds, so the two can differ.
             let s = options.lag.evaluate(lag);
             problems.add(s, format!("{} lag {}", member.name, human(lag)));
             state = state.worst(s);
@@ -89,36 +94,41 @@ pub(super) fn judge_member(
                 format!("lag {}", human(lag))
             });
             perf.push(
-                Perfdata::new(lag_label, ms_round(lag), Uom::Seconds)
-                    .thresholds(&options.lag)
-                    .min(0.0),
+                options
+                    .lag
+                    .judge(lag_label, ms_round(lag), Uom::Seconds)
+                    .min(0.0)
+                    .perfdata,
             );
         }
-        _ => perf.push(Perfdata::unknown(lag_label, Uom::Seconds).thresholds(&options.lag)),
+        _ => perf.push(options.lag.unmeasured(lag_label, Uom::Seconds)),
     }
 
     // Heartbeat age, for the members the status was not taken on (U for the
     // member asked, which changes when a seed list follows the primary).
     let label = format!("hb_{}", member.name);
     if member.is_self {
-        perf.push(Perfdata::unknown(label, Uom::Seconds).thresholds(&options.heartbeat));
+        perf.push(options.heartbeat.unmeasured(label, Uom::Seconds));
     } else {
         match member.last_heartbeat_ms {
             Some(ms) => {
                 let age = secs(ms, now).max(0.0);
-                let s = options.heartbeat.evaluate(age);
-                problems.add(s, format!("{} heartbeat {} old", member.name, human(age)));
-                state = state.worst(s);
-                facts.push(format!("heartbeat {} ago", human(age)));
-                perf.push(
-                    Perfdata::new(label, ms_round(age), Uom::Seconds)
-                        .thresholds(&options.heartbeat)
-                        .min(0.0),
+                // A whole number of milliseconds: rounding leaves it as it is.
+                let judged = options
+                    .heartbeat
+                    .judge(label, ms_round(age), Uom::Seconds)
+                    .min(0.0);
+                problems.add(
+                    judged.state,
+                    format!("{} heartbeat {} old", member.name, human(age)),
                 );
+                state = state.worst(judged.state);
+                facts.push(format!("heartbeat {} ago", human(age)));
+                perf.push(judged.perfdata);
             }
             None => {
                 facts.push("no heartbeat answered".into());
-                perf.push(Perfdata::unknown(label, Uom::Seconds).thresholds(&options.heartbeat));
+                perf.push(options.heartbeat.unmeasured(label, Uom::Seconds));
             }
         }
     }

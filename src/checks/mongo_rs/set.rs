@@ -146,37 +146,33 @@ pub(super) fn primary_item(
                     format!("lag measured from the most advanced member, {}", m.name),
                 );
             }
-            item.perf(Perfdata::unknown(applied_label, Uom::Seconds).thresholds(&options.applied))
+            item.perf(options.applied.unmeasured(applied_label, Uom::Seconds))
         }
         [primary] => {
             let applied = primary.last_applied_ms.or(primary.optime_ms);
             match applied {
                 Some(ms) => {
                     let age = secs(ms, now).max(0.0);
-                    let state = options.applied.evaluate(age);
+                    // A whole number of milliseconds: rounding leaves it as it is.
+                    let judged = options
+                        .applied
+                        .judge(applied_label, ms_round(age), Uom::Seconds)
+                        .min(0.0);
                     problems.add(
-                        state,
+                        judged.state,
                         format!("primary last applied a write {} ago", human(age)),
                     );
-                    Item::new(
-                        state,
-                        format!(
-                            "{set}: primary {}, last write applied {} ago",
-                            primary.name,
-                            human(age)
-                        ),
-                    )
-                    .perf(
-                        Perfdata::new(applied_label, ms_round(age), Uom::Seconds)
-                            .thresholds(&options.applied)
-                            .min(0.0),
-                    )
+                    judged.item(format!(
+                        "{set}: primary {}, last write applied {} ago",
+                        primary.name,
+                        human(age)
+                    ))
                 }
                 None => Item::new(
                     State::Ok,
                     format!("{set}: primary {} (no lastAppliedWallTime)", primary.name),
                 )
-                .perf(Perfdata::unknown(applied_label, Uom::Seconds).thresholds(&options.applied)),
+                .perf(options.applied.unmeasured(applied_label, Uom::Seconds)),
             }
         }
         several => {
@@ -189,7 +185,7 @@ pub(super) fn primary_item(
                 State::Critical,
                 format!("{set}: {} primaries: {}", several.len(), names.join(", ")),
             )
-            .perf(Perfdata::unknown(applied_label, Uom::Seconds).thresholds(&options.applied))
+            .perf(options.applied.unmeasured(applied_label, Uom::Seconds))
         }
     }
 }
