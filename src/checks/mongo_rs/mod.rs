@@ -9,7 +9,9 @@
 //! configuration (`replSetGetConfig`, for the members' configured delays) in,
 //! a [`Check`] out. The documents come from the driver ([`client`], behind the
 //! `mongodb` feature) or from a captured output ([`parse_input`]: Extended JSON
-//! or the shells' print form, see [`shell`]).
+//! or the shells' print form, see [`shell`]). `status` reads the documents
+//! and `ejson` their values; `set` judges the set as a whole and `member` each
+//! member; this module holds the options and puts the verdicts together.
 //!
 //! Times are measured against the status document's own `date` (the server's
 //! clock at the moment of the status), never the monitoring host's clock: clock
