@@ -566,10 +566,10 @@ pub fn check(
 mod tests {
     use super::*;
 
-    const KAMCMD: &str = include_str!("../../examples/kamailio/kamcmd-stats-all.txt");
-    const KAMCTL: &str = include_str!("../../examples/kamailio/kamctl-stats.json");
-    const FETCH: &str = include_str!("../../examples/kamailio/jsonrpc-stats-fetch.json");
-    const SEED: &str = include_str!("../../examples/kamailio/seed-kamctl-stats.json");
+    const KAMCMD: &str = include_str!("../../../examples/kamailio/kamcmd-stats-all.txt");
+    const KAMCTL: &str = include_str!("../../../examples/kamailio/kamctl-stats.json");
+    const FETCH: &str = include_str!("../../../examples/kamailio/jsonrpc-stats-fetch.json");
+    const SEED: &str = include_str!("../../../examples/kamailio/seed-kamctl-stats.json");
 
     fn options() -> Options {
         Options {
