@@ -6,7 +6,7 @@
 
 use super::{round1, round3, Options, Sample};
 use crate::output::Item;
-use crate::perfdata::{Perfdata, Uom};
+use crate::perfdata::Uom;
 use crate::range::format_number;
 use crate::status::State;
 use crate::threshold::Thresholds;
@@ -19,29 +19,24 @@ pub(super) fn shmem_item(current: &Sample, options: &Options, summary: &mut Vec<
     ) {
         (Some(&used), Some(&total)) if total > 0 => {
             let percent = round3(used as f64 * 100.0 / total as f64);
-            let state = options.shmem.evaluate(percent);
             summary.push(format!("shmem {}%", format_number(round1(percent))));
-            Item::new(
-                state,
-                format!(
+            options
+                .shmem
+                .judge("shmem_used", percent, Uom::Percent)
+                .min(0.0)
+                .max(100.0)
+                .item(format!(
                     "shared memory {}% used ({} of {} MiB)",
                     format_number(round1(percent)),
                     format_number(round1(used as f64 / 1048576.0)),
                     format_number(round1(total as f64 / 1048576.0))
-                ),
-            )
-            .perf(
-                Perfdata::new("shmem_used", percent, Uom::Percent)
-                    .thresholds(&options.shmem)
-                    .min(0.0)
-                    .max(100.0),
-            )
+                ))
         }
         _ => Item::new(
             State::Unknown,
             "shared memory: shmem:real_used_size or shmem:total_size missing",
         )
-        .perf(Perfdata::unknown("shmem_used", Uom::Percent).thresholds(&options.shmem)),
+        .perf(options.shmem.unmeasured("shmem_used", Uom::Percent)),
     }
 }
 
@@ -64,14 +59,13 @@ pub(super) fn dialogs_item(
         });
     match dialogs {
         Some((name, &count)) => {
-            let state = options.dialogs.evaluate(count as f64);
             summary.push(format!("{count} dialogs"));
             Some(
-                Item::new(state, format!("{count} active dialogs ({name})")).perf(
-                    Perfdata::new("active_dialogs", count as f64, Uom::None)
-                        .thresholds(&options.dialogs)
-                        .min(0.0),
-                ),
+                options
+                    .dialogs
+                    .judge("active_dialogs", count as f64, Uom::None)
+                    .min(0.0)
+                    .item(format!("{count} active dialogs ({name})")),
             )
         }
         None if options.dialogs != Thresholds::default() => Some(Item::new(

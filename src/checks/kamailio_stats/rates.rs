@@ -115,7 +115,7 @@ pub(super) fn rate_item(
     let rate_label = format!("{name}_rate");
     let Some(&now) = current.stats.get(name) else {
         return Item::new(State::Unknown, format!("{name}: not in the statistics"))
-            .perf(Perfdata::unknown(rate_label, Uom::None).thresholds(&thresholds));
+            .perf(thresholds.unmeasured(rate_label, Uom::None));
     };
     let counter_perf = Perfdata::new(name, now as f64, Uom::Counter).min(0.0);
     let before = previous.and_then(|p| p.stats.get(name));
@@ -132,21 +132,17 @@ pub(super) fn rate_item(
     match rate {
         Some(rate) => {
             let rate = round3(rate);
-            let state = thresholds.evaluate(rate);
-            if state == State::Ok && summary.len() < 2 {
+            let judged = thresholds.judge(rate_label, rate, Uom::None).min(0.0);
+            if judged.state == State::Ok && summary.len() < 2 {
                 summary.push(format!(
                     "{} {}/s",
                     format_number(round1(rate)),
                     short_name(name)
                 ));
             }
-            Item::new(state, format!("{name} {}/s", format_number(rate)))
+            judged
+                .item(format!("{name} {}/s", format_number(rate)))
                 .detail(1, format!("counter now {now}, before {}", before.unwrap()))
-                .perf(
-                    Perfdata::new(rate_label, rate, Uom::None)
-                        .thresholds(&thresholds)
-                        .min(0.0),
-                )
                 .perf(counter_perf)
         }
         None => {
@@ -156,7 +152,7 @@ pub(super) fn rate_item(
                 _ => "no rate this run",
             };
             Item::new(State::Ok, format!("{name} = {now} ({why})"))
-                .perf(Perfdata::unknown(rate_label, Uom::None).thresholds(&thresholds))
+                .perf(thresholds.unmeasured(rate_label, Uom::None))
                 .perf(counter_perf)
         }
     }
