@@ -14,10 +14,14 @@ use crate::status::State;
 use crate::threshold::Thresholds;
 use std::collections::HashMap;
 
+/// A daemon's instance count, with the range its count rule means (`1:1`
+/// exactly once, `1:` at least once); the daemon's finding, with its text,
+/// gives the state.
 fn count_perf(name: &str, count: usize, critical: &str) -> Perfdata {
-    Perfdata::new(name, count as f64, Uom::None)
-        .thresholds(&Thresholds::new(None, critical.parse().ok()))
+    Thresholds::new(None, critical.parse().ok())
+        .judge(name, count as f64, Uom::None)
         .min(0.0)
+        .perfdata
 }
 
 /// One daemon's verdict: the worst of its findings, their texts joined.

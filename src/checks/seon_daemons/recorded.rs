@@ -223,10 +223,12 @@ pub(super) fn judge_recorded(
             .detail(1, format!("recorded PIDs from {origin}")),
         );
     }
+    // Each stale PID is its own CRITICAL item; the range says the same.
     check.perf(
-        Perfdata::new("stale_pids", stale as f64, Uom::None)
-            .thresholds(&Thresholds::new(None, "0".parse().ok()))
-            .min(0.0),
+        Thresholds::new(None, "0".parse().ok())
+            .judge("stale_pids", stale as f64, Uom::None)
+            .min(0.0)
+            .perfdata,
     );
 }
 
