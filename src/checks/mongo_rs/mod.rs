@@ -9,7 +9,9 @@
 //! configuration (`replSetGetConfig`, for the members' configured delays) in,
 //! a [`Check`] out. The documents come from the driver ([`client`], behind the
 //! `mongodb` feature) or from a captured output ([`parse_input`]: Extended JSON
-//! or the shells' print form, see [`shell`]).
+//! or the shells' print form, see [`shell`]). `status` reads the documents
+//! and `ejson` their values; `set` judges the set as a whole and `member` each
+//! member; this module holds the options and puts the verdicts together.
 //!
 //! Times are measured against the status document's own `date` (the server's
 //! clock at the moment of the status), never the monitoring host's clock: clock
@@ -18,19 +20,24 @@
 
 #[cfg(feature = "mongodb")]
 pub mod client;
+mod ejson;
+mod member;
+mod set;
 pub mod shell;
+mod status;
 
 use crate::duration::human;
-use crate::output::{plural, Check, Item};
-use crate::perfdata::{Perfdata, Uom};
+use crate::output::{plural, Check};
 use crate::runner::Failure;
 use crate::status::State;
 use crate::threshold::Thresholds;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// Member states that are not a problem: the guide's PRIMARY, SECONDARY, ARBITER.
-const GOOD_STATES: [&str; 3] = ["PRIMARY", "SECONDARY", "ARBITER"];
+pub use ejson::{date_ms, format_double, number, parse_iso_date, timestamp_secs};
+pub use status::{
+    parse_config, parse_input, parse_status, state_name, Member, MemberConfig, Status,
+};
 
 /// The states `--warn-state` can downgrade to WARNING.
 pub const OTHER_STATES: [&str; 7] = [
@@ -42,23 +49,6 @@ pub const OTHER_STATES: [&str; 7] = [
     "UNKNOWN",
     "REMOVED",
 ];
-
-/// Names of the numeric member states (`state` field) of replSetGetStatus.
-pub fn state_name(code: i64) -> Option<&'static str> {
-    Some(match code {
-        0 => "STARTUP",
-        1 => "PRIMARY",
-        2 => "SECONDARY",
-        3 => "RECOVERING",
-        5 => "STARTUP2",
-        6 => "UNKNOWN",
-        7 => "ARBITER",
-        8 => "DOWN",
-        9 => "ROLLBACK",
-        10 => "REMOVED",
-        _ => return None,
-    })
-}
 
 /// What the evaluation is asked to judge.
 #[derive(Debug, Clone, Default)]
@@ -78,362 +68,6 @@ pub struct Options {
     /// `--replica-set NAME`: the set name the status must carry.
     pub replica_set: Option<String>,
 }
-
-// ---------------------------------------------------------------------------
-// Extended JSON accessors (relaxed and canonical forms, and plain JSON).
-
-/// A number: plain JSON, or `{"$numberInt"|"$numberLong"|"$numberDouble"|"$numberDecimal": "…"}`.
-pub fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::Object(o) if o.len() == 1 => {
-            let (key, inner) = o.iter().next()?;
-            match key.as_str() {
-                "$numberInt" | "$numberLong" | "$numberDouble" | "$numberDecimal" => match inner {
-                    Value::String(s) => s.trim().parse().ok(),
-                    other => other.as_f64(),
-                },
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-/// A date in milliseconds since the epoch: `{"$date": "ISO" | {"$numberLong": "ms"} | ms}`.
-pub fn date_ms(v: &Value) -> Option<i64> {
-    let inner = v.as_object()?.get("$date")?;
-    match inner {
-        Value::String(s) => parse_iso_date(s),
-        other => number(other).map(|n| n as i64),
-    }
-}
-
-/// The seconds part of `{"$timestamp": {"t": …, "i": …}}`.
-pub fn timestamp_secs(v: &Value) -> Option<i64> {
-    number(v.as_object()?.get("$timestamp")?.get("t")?).map(|n| n as i64)
-}
-
-/// `2024-06-20T10:20:42.319Z`, `…+02:00`, `…+0200`, fractional seconds of any length.
-pub fn parse_iso_date(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let b = s.as_bytes();
-    let digits = |from: usize, len: usize| -> Option<i64> {
-        let part = s.get(from..from + len)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let (year, month, day) = (digits(0, 4)?, digits(5, 2)?, digits(8, 2)?);
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let (hour, minute, second) = (digits(11, 2)?, digits(14, 2)?, digits(17, 2)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut pos = 19;
-    let mut millis = 0i64;
-    if b.get(pos) == Some(&b'.') {
-        pos += 1;
-        let start = pos;
-        while b.get(pos).is_some_and(u8::is_ascii_digit) {
-            pos += 1;
-        }
-        let frac = &s[start..pos];
-        if frac.is_empty() {
-            return None;
-        }
-        let padded: String = frac.chars().chain("000".chars()).take(3).collect();
-        millis = padded.parse().ok()?;
-    }
-    let offset_minutes = match &s[pos..] {
-        "Z" | "z" => 0,
-        "" => 0, // the shells always print Z; a bare time is read as UTC
-        tz if tz.starts_with(['+', '-']) => {
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
-            let rest = tz[1..].replace(':', "");
-            if rest.len() != 4 || !rest.bytes().all(|c| c.is_ascii_digit()) {
-                return None;
-            }
-            let h: i64 = rest[..2].parse().ok()?;
-            let m: i64 = rest[2..].parse().ok()?;
-            sign * (h * 60 + m)
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-    Some(secs * 1000 + millis)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// A double as Extended JSON writes it (`1.0`, `2.5`, `-Infinity`).
-pub fn format_double(n: f64) -> String {
-    if n.is_nan() {
-        "NaN".into()
-    } else if n.is_infinite() {
-        if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{n:.1}")
-    } else {
-        format!("{n}")
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Input: a captured status.
-
-/// A captured status: Extended JSON (relaxed or canonical), or the shells' print form.
-pub fn parse_input(text: &str) -> Result<Value, Failure> {
-    let text = text.trim_start_matches('\u{feff}');
-    if let Ok(value) = serde_json::from_str::<Value>(text) {
-        return Ok(value);
-    }
-    shell::to_json(text).map_err(|e| {
-        Failure::unknown(format!(
-            "cannot read the status (neither Extended JSON nor shell output): {e}"
-        ))
-    })
-}
-
-// ---------------------------------------------------------------------------
-// The status document.
-
-/// One entry of the status `members` array, with what the evaluation needs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Member {
-    pub id: Option<i64>,
-    pub name: String,
-    /// PRIMARY, SECONDARY, …: from the numeric `state`, else `stateStr`.
-    pub state: String,
-    /// `health`: 1 up, 0 down; absent (older servers' self entry) counts as up.
-    pub healthy: bool,
-    pub optime_ms: Option<i64>,
-    pub last_heartbeat_ms: Option<i64>,
-    pub last_applied_ms: Option<i64>,
-    pub is_self: bool,
-    /// `secondaryDelaySecs` / `slaveDelay` when the member entry carries one.
-    pub delay_secs: Option<f64>,
-    pub hidden: bool,
-    pub messages: Vec<String>,
-    pub sync_source: Option<String>,
-    pub uptime_secs: Option<f64>,
-    pub ping_ms: Option<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Status {
-    pub set: Option<String>,
-    pub date_ms: i64,
-    pub members: Vec<Member>,
-}
-
-/// Reads a replSetGetStatus reply. A reply with `ok: 0` is the server saying
-/// the set cannot be seen (not initialised, not a replica set): CRITICAL.
-/// Anything that is not a status document is UNKNOWN.
-pub fn parse_status(doc: &Value) -> Result<Status, Failure> {
-    let obj = doc
-        .as_object()
-        .ok_or_else(|| Failure::unknown("the status is not a document"))?;
-    if let Some(ok) = obj.get("ok").and_then(number) {
-        if ok == 0.0 {
-            let errmsg = obj
-                .get("errmsg")
-                .and_then(Value::as_str)
-                .unwrap_or("no error message");
-            let code = obj
-                .get("codeName")
-                .and_then(Value::as_str)
-                .map(|c| format!(" ({c})"))
-                .unwrap_or_default();
-            return Err(Failure::critical(format!(
-                "replSetGetStatus failed: {errmsg}{code}"
-            )));
-        }
-    }
-    let members = obj
-        .get("members")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            Failure::unknown("no 'members' list: not a replSetGetStatus (rs.status()) document")
-        })?;
-    if members.is_empty() {
-        return Err(Failure::unknown("the status lists no members"));
-    }
-    let date_ms = obj
-        .get("date")
-        .and_then(date_ms)
-        .ok_or_else(|| Failure::unknown("the status has no 'date' to measure ages against"))?;
-    let members = members
-        .iter()
-        .enumerate()
-        .map(|(i, m)| parse_member(i, m, date_ms))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Status {
-        set: obj.get("set").and_then(Value::as_str).map(str::to_string),
-        date_ms,
-        members,
-    })
-}
-
-/// A day in milliseconds: how far past the status's date a member's date may lie.
-const DAY_MS: i64 = 86_400_000;
-
-fn parse_member(index: usize, m: &Value, status_date_ms: i64) -> Result<Member, Failure> {
-    let o = m
-        .as_object()
-        .ok_or_else(|| Failure::unknown(format!("member {index} is not a document")))?;
-    let name = o
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Failure::unknown(format!("member {index} has no name")))?
-        .to_string();
-    // A field that is there must mean something: a state, health or date of the
-    // wrong type or out of range is not read as healthy (UNKNOWN, naming it).
-    let bad = |key: &str, value: &Value, what: &str| {
-        Failure::unknown(format!(
-            "member {name}: {key} {} is not {what}",
-            crate::output::one_line(&crate::output::shorten(&value.to_string(), 40))
-        ))
-    };
-    let state = match o.get("state") {
-        Some(v) => {
-            let code = number(v).filter(|c| c.fract() == 0.0 && c.is_finite());
-            match code.and_then(|c| state_name(c as i64)) {
-                Some(name) => name.to_string(),
-                None => return Err(bad("state", v, "a replica set state code")),
-            }
-        }
-        None => o
-            .get("stateStr")
-            .and_then(Value::as_str)
-            .map(|s| s.trim().to_ascii_uppercase())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| Failure::unknown(format!("member {name} has no state")))?,
-    };
-    let healthy = match o.get("health") {
-        None => true,
-        Some(v) => match number(v) {
-            Some(1.0) => true,
-            Some(0.0) => false,
-            _ => return Err(bad("health", v, "0 or 1")),
-        },
-    };
-    // A date that does not parse, or lies more than a day past the status's own
-    // date, is not a date this member really reported.
-    for key in [
-        "optimeDate",
-        "lastHeartbeat",
-        "lastAppliedWallTime",
-        "lastHeartbeatRecv",
-    ] {
-        if let Some(v) = o.get(key) {
-            match date_ms(v) {
-                None => return Err(bad(key, v, "a date")),
-                Some(ms) if ms > status_date_ms.saturating_add(DAY_MS) => {
-                    return Err(bad(
-                        key,
-                        v,
-                        "a date within a day of the status's own (a broken clock or input)",
-                    ))
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    // Dates at the epoch ("never") are reported as absent.
-    let date = |key: &str| o.get(key).and_then(date_ms).filter(|&ms| ms > 0);
-    let optime_ms = date("optimeDate").or_else(|| {
-        // Servers without optimeDate: the optime's timestamp (pv1 {ts, t} or pv0 Timestamp).
-        let optime = o.get("optime")?;
-        timestamp_secs(optime.get("ts").unwrap_or(optime))
-            .filter(|&s| s > 0)
-            .map(|s| s * 1000)
-    });
-    let text = |key: &str| {
-        o.get(key)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let messages = ["lastHeartbeatMessage", "infoMessage"]
-        .iter()
-        .filter_map(|k| text(k))
-        .collect();
-    Ok(Member {
-        id: o.get("_id").and_then(number).map(|n| n as i64),
-        state,
-        healthy,
-        optime_ms,
-        last_heartbeat_ms: date("lastHeartbeat"),
-        last_applied_ms: date("lastAppliedWallTime"),
-        is_self: o.get("self").and_then(Value::as_bool).unwrap_or(false),
-        delay_secs: o
-            .get("secondaryDelaySecs")
-            .or_else(|| o.get("slaveDelay"))
-            .and_then(number),
-        hidden: o.get("hidden").and_then(Value::as_bool).unwrap_or(false),
-        messages,
-        sync_source: text("syncSourceHost").or_else(|| text("syncingTo")),
-        uptime_secs: o.get("uptime").and_then(number),
-        ping_ms: o.get("pingMs").and_then(number),
-        name,
-    })
-}
-
-/// Per member host (and `_id`): the configured delay and hidden flag, from a
-/// replSetGetConfig reply (`{config: {members: […]}}`) or an `rs.conf()` document.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct MemberConfig {
-    pub delay_secs: f64,
-    pub hidden: bool,
-}
-
-pub fn parse_config(doc: &Value) -> HashMap<String, MemberConfig> {
-    let config = doc.get("config").unwrap_or(doc);
-    let mut out = HashMap::new();
-    for m in config
-        .get("members")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(host) = m.get("host").and_then(Value::as_str) else {
-            continue;
-        };
-        let delay_secs = m
-            .get("secondaryDelaySecs")
-            .or_else(|| m.get("slaveDelay"))
-            .and_then(number)
-            .unwrap_or(0.0);
-        let hidden = m.get("hidden").and_then(Value::as_bool).unwrap_or(false);
-        out.insert(host.to_string(), MemberConfig { delay_secs, hidden });
-    }
-    out
-}
-
-// ---------------------------------------------------------------------------
-// The evaluation.
 
 /// A problem for the summary line: its state and a short phrase.
 struct Problems(Vec<(State, String)>);
@@ -495,285 +129,33 @@ fn judge(status: &Status, config: &HashMap<String, MemberConfig>, options: &Opti
     let now = status.date_ms;
     let set = status.set.as_deref().unwrap_or("replica set");
 
-    // The set's name, when the caller says which set this must be.
-    if let Some(expected) = &options.replica_set {
-        let (state, text) = match &status.set {
-            Some(name) if name == expected => (State::Ok, format!("replica set {name}")),
-            Some(name) => (
-                State::Critical,
-                format!("replica set is {name}, expected {expected}"),
-            ),
-            None => (
-                State::Critical,
-                format!("no set name in the status, expected {expected}"),
-            ),
-        };
-        problems.add(state, text.clone());
-        check.item(Item::new(state, text));
+    if let Some(item) = set::name_item(status, options, &mut problems) {
+        check.item(item);
     }
-
-    // Counts by state (healthy members only; anything else is "other").
-    let count = |state: &str| {
-        status
-            .members
-            .iter()
-            .filter(|m| m.healthy && m.state == state)
-            .count()
-    };
-    let (primaries, secondaries, arbiters) =
-        (count("PRIMARY"), count("SECONDARY"), count("ARBITER"));
-    let others = status.members.len() - primaries - secondaries - arbiters;
-    check
-        .perf(Perfdata::new("members", status.members.len() as f64, Uom::None).min(0.0))
-        .perf(Perfdata::new("primary", primaries as f64, Uom::None).min(0.0))
-        .perf(Perfdata::new("secondary", secondaries as f64, Uom::None).min(0.0))
-        .perf(Perfdata::new("arbiter", arbiters as f64, Uom::None).min(0.0))
-        .perf(Perfdata::new("other", others as f64, Uom::None).min(0.0));
-
-    // Member count.
-    if let Some(expected) = options.expected_members {
-        let n = status.members.len();
-        let state = match n.cmp(&expected) {
-            std::cmp::Ordering::Less => State::Critical,
-            std::cmp::Ordering::Greater => State::Warning,
-            std::cmp::Ordering::Equal => State::Ok,
-        };
-        let text = if state == State::Ok {
-            format!("{} (as expected)", plural(n, "member"))
-        } else {
-            format!("{}, expected {expected}", plural(n, "member"))
-        };
-        problems.add(state, text.clone());
-        check.item(Item::new(state, text));
+    let counts = set::Counts::of(status);
+    for p in counts.perfdata() {
+        check.perf(p);
     }
+    if let Some(item) = set::member_count_item(status, options, &mut problems) {
+        check.item(item);
+    }
+    let primaries = set::primaries(status);
+    let reference = set::reference(status, &primaries);
+    check.item(set::primary_item(
+        set,
+        &primaries,
+        reference,
+        now,
+        options,
+        &mut problems,
+    ));
 
-    // The primary: exactly one. Lag is measured from it; with none (an election)
-    // or two, from the most advanced member, as rs.printSecondaryReplicationInfo does.
-    let primaries: Vec<&Member> = status
-        .members
-        .iter()
-        .filter(|m| m.healthy && m.state == "PRIMARY")
-        .collect();
-    let reference = primaries
-        .iter()
-        .filter_map(|m| m.optime_ms.map(|t| (t, *m)))
-        .max_by_key(|(t, _)| *t)
-        .or_else(|| {
-            status
-                .members
-                .iter()
-                .filter(|m| m.healthy && m.state == "SECONDARY")
-                .filter_map(|m| m.optime_ms.map(|t| (t, m)))
-                .max_by_key(|(t, _)| *t)
-        });
-    let applied_label = "primary_applied_age";
-    let primary_item = match primaries.as_slice() {
-        [] => {
-            problems.add(State::Critical, "no primary".into());
-            let mut item = Item::new(State::Critical, format!("{set}: no primary"));
-            if let Some((_, m)) = reference {
-                item = item.detail(
-                    1,
-                    format!("lag measured from the most advanced member, {}", m.name),
-                );
-            }
-            item.perf(Perfdata::unknown(applied_label, Uom::Seconds).thresholds(&options.applied))
-        }
-        [primary] => {
-            let applied = primary.last_applied_ms.or(primary.optime_ms);
-            match applied {
-                Some(ms) => {
-                    let age = secs(ms, now).max(0.0);
-                    let state = options.applied.evaluate(age);
-                    problems.add(
-                        state,
-                        format!("primary last applied a write {} ago", human(age)),
-                    );
-                    Item::new(
-                        state,
-                        format!(
-                            "{set}: primary {}, last write applied {} ago",
-                            primary.name,
-                            human(age)
-                        ),
-                    )
-                    .perf(
-                        Perfdata::new(applied_label, ms_round(age), Uom::Seconds)
-                            .thresholds(&options.applied)
-                            .min(0.0),
-                    )
-                }
-                None => Item::new(
-                    State::Ok,
-                    format!("{set}: primary {} (no lastAppliedWallTime)", primary.name),
-                )
-                .perf(Perfdata::unknown(applied_label, Uom::Seconds).thresholds(&options.applied)),
-            }
-        }
-        several => {
-            let names: Vec<&str> = several.iter().map(|m| m.name.as_str()).collect();
-            problems.add(
-                State::Critical,
-                format!("{} primaries ({})", several.len(), names.join(", ")),
-            );
-            Item::new(
-                State::Critical,
-                format!("{set}: {} primaries: {}", several.len(), names.join(", ")),
-            )
-            .perf(Perfdata::unknown(applied_label, Uom::Seconds).thresholds(&options.applied))
-        }
-    };
-    check.item(primary_item);
-
-    // Each member.
     let mut max_lag: Option<f64> = None;
     for member in &status.members {
-        let mut state = State::Ok;
-        let mut facts: Vec<String> = Vec::new();
-        let mut perf = Vec::new();
-
-        // State and health.
-        let good = GOOD_STATES.contains(&member.state.as_str());
-        if !good || !member.healthy {
-            let downgraded = options.warn_states.iter().any(|s| s == &member.state);
-            let s = if downgraded {
-                State::Warning
-            } else {
-                State::Critical
-            };
-            let phrase = if good {
-                format!("{} {} not healthy (health 0)", member.name, member.state)
-            } else if !member.healthy {
-                format!("{} {} (health 0)", member.name, member.state)
-            } else {
-                format!("{} {}", member.name, member.state)
-            };
-            problems.add(s, phrase);
-            state = state.worst(s);
-        }
-
-        // Configured delay: --delay, then the config, then the member entry.
-        let configured = config.get(&member.name);
-        let delay = options
-            .delays
-            .iter()
-            .rev()
-            .find(|(name, _)| name == &member.name)
-            .map(|(_, d)| *d)
-            .or(configured.map(|c| c.delay_secs))
-            .or(member.delay_secs)
-            .unwrap_or(0.0);
-        let hidden = member.hidden || configured.is_some_and(|c| c.hidden);
-
-        // Lag: secondaries against the reference; the primary is the reference (0);
-        // arbiters (no data) and members in other states get U: every member has
-        // its lag_ and hb_ labels whatever its state, so graphs survive a failover.
-        let lag_label = format!("lag_{}", member.name);
-        match (member.state.as_str(), member.optime_ms, reference) {
-            ("PRIMARY", _, _) if member.healthy => perf.push(
-                Perfdata::new(lag_label, 0.0, Uom::Seconds)
-                    .thresholds(&options.lag)
-                    .min(0.0),
-            ),
-            ("SECONDARY", Some(optime), Some((reference_ms, _))) if member.healthy => {
-                let behind = secs(optime, reference_ms).max(0.0);
-                let lag = (behind - delay).max(0.0);
-                let s = options.lag.evaluate(lag);
-                problems.add(s, format!("{} lag {}", member.name, human(lag)));
-                state = state.worst(s);
-                max_lag = Some(max_lag.map_or(lag, |m: f64| m.max(lag)));
-                facts.push(if delay > 0.0 {
-                    format!(
-                        "lag {} (behind {}, delay {})",
-                        human(lag),
-                        human(behind),
-                        human(delay)
-                    )
-                } else {
-                    format!("lag {}", human(lag))
-                });
-                perf.push(
-                    Perfdata::new(lag_label, ms_round(lag), Uom::Seconds)
-                        .thresholds(&options.lag)
-                        .min(0.0),
-                );
-            }
-            _ => perf.push(Perfdata::unknown(lag_label, Uom::Seconds).thresholds(&options.lag)),
-        }
-
-        // Heartbeat age, for the members the status was not taken on (U for the
-        // member asked, which changes when a seed list follows the primary).
-        let label = format!("hb_{}", member.name);
-        if member.is_self {
-            perf.push(Perfdata::unknown(label, Uom::Seconds).thresholds(&options.heartbeat));
-        } else {
-            match member.last_heartbeat_ms {
-                Some(ms) => {
-                    let age = secs(ms, now).max(0.0);
-                    let s = options.heartbeat.evaluate(age);
-                    problems.add(s, format!("{} heartbeat {} old", member.name, human(age)));
-                    state = state.worst(s);
-                    facts.push(format!("heartbeat {} ago", human(age)));
-                    perf.push(
-                        Perfdata::new(label, ms_round(age), Uom::Seconds)
-                            .thresholds(&options.heartbeat)
-                            .min(0.0),
-                    );
-                }
-                None => {
-                    facts.push("no heartbeat answered".into());
-                    perf.push(
-                        Perfdata::unknown(label, Uom::Seconds).thresholds(&options.heartbeat),
-                    );
-                }
-            }
-        }
-
-        let mut flags = Vec::new();
-        if member.is_self {
-            flags.push("self".to_string());
-        }
-        if hidden {
-            flags.push("hidden".to_string());
-        }
-        if delay > 0.0 {
-            flags.push(format!("delayed {}", human(delay)));
-        }
-        if !member.healthy {
-            flags.push("health 0".to_string());
-        }
-        let mut text = format!("{} {}", member.name, member.state);
-        if !flags.is_empty() {
-            text.push_str(&format!(" ({})", flags.join(", ")));
-        }
-        if !facts.is_empty() {
-            text.push_str(&format!(": {}", facts.join(", ")));
-        }
-        // A member in trouble shows the server's reason on its line; others at -v.
-        let (shown, details) = if state != State::Ok {
-            member.messages.split_at(member.messages.len().min(1))
-        } else {
-            (&[][..], &member.messages[..])
-        };
-        for message in shown {
-            text.push_str(&format!(" — {message}"));
-        }
-        let mut item = Item::new(state, text);
-        item.perfdata = perf;
-        if let Some(id) = member.id {
-            item = item.detail(2, format!("_id {id}"));
-        }
-        for message in details {
-            item = item.detail(1, message.clone());
-        }
-        if let Some(source) = &member.sync_source {
-            item = item.detail(1, format!("syncing from {source}"));
-        }
-        if let Some(ping) = member.ping_ms {
-            item = item.detail(2, format!("ping {ping} ms"));
-        }
-        if let Some(uptime) = member.uptime_secs {
-            item = item.detail(2, format!("up {}", human(uptime)));
+        let (item, lag) =
+            member::judge_member(member, reference, config, options, now, &mut problems);
+        if let Some(lag) = lag {
+            max_lag = Some(max_lag.map_or(lag, |m: f64| m.max(lag)));
         }
         check.item(item);
     }
@@ -783,13 +165,13 @@ fn judge(status: &Status, config: &HashMap<String, MemberConfig>, options: &Opti
         [p] => format!("{set}: primary {}", p.name),
         _ => set.to_string(),
     }];
-    parts.push(if secondaries == 1 {
+    parts.push(if counts.secondaries == 1 {
         "1 secondary".to_string()
     } else {
-        format!("{secondaries} secondaries")
+        format!("{} secondaries", counts.secondaries)
     });
-    if arbiters > 0 {
-        parts.push(plural(arbiters, "arbiter"));
+    if counts.arbiters > 0 {
+        parts.push(plural(counts.arbiters, "arbiter"));
     }
     if let Some(lag) = max_lag {
         parts.push(format!("max lag {}", human(lag)));

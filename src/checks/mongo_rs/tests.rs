@@ -417,58 +417,6 @@ fn server_errors_and_foreign_documents() {
 }
 
 #[test]
-fn extended_json_accessors() {
-    assert_eq!(number(&json!(3)), Some(3.0));
-    assert_eq!(number(&json!({"$numberLong": "-7"})), Some(-7.0));
-    assert_eq!(number(&json!({"$numberInt": "7"})), Some(7.0));
-    assert_eq!(number(&json!({"$numberDouble": "2.5"})), Some(2.5));
-    assert_eq!(number(&json!({"$numberDecimal": "1.25"})), Some(1.25));
-    assert_eq!(number(&json!("3")), None);
-    assert_eq!(
-        date_ms(&json!({"$date": "1970-01-01T00:00:01.5Z"})),
-        Some(1500)
-    );
-    assert_eq!(
-        date_ms(&json!({"$date": {"$numberLong": "-1000"}})),
-        Some(-1000)
-    );
-    assert_eq!(date_ms(&json!({"$date": 42})), Some(42));
-    assert_eq!(
-        timestamp_secs(&json!({"$timestamp": {"t": 5, "i": 1}})),
-        Some(5)
-    );
-    assert_eq!(
-        parse_iso_date("2024-06-20T10:20:42.319Z"),
-        Some(1_718_878_842_319)
-    );
-    assert_eq!(
-        parse_iso_date("2024-06-20T12:20:42.3194+02:00"),
-        Some(1_718_878_842_319)
-    );
-    assert_eq!(
-        parse_iso_date("2024-06-20T05:20:42-0500"),
-        Some(1_718_878_842_000)
-    );
-    assert_eq!(
-        parse_iso_date("2000-02-29T00:00:00Z"),
-        Some(951_782_400_000)
-    );
-    assert_eq!(parse_iso_date("1969-12-31T23:59:59Z"), Some(-1000));
-    for bad in [
-        "",
-        "2024-06-20",
-        "2024-13-01T00:00:00Z",
-        "2024-06-20T10:20:42.Z",
-        "2024-06-20T10:20:42+2",
-    ] {
-        assert_eq!(parse_iso_date(bad), None, "{bad}");
-    }
-    assert_eq!(format_double(2.0), "2.0");
-    assert_eq!(format_double(2.5), "2.5");
-    assert_eq!(format_double(f64::NEG_INFINITY), "-Infinity");
-}
-
-#[test]
 fn optime_without_optime_date_uses_the_timestamp() {
     let mut doc = parse_input(example!("lagging.canonical.json")).unwrap();
     for m in doc["members"].as_array_mut().unwrap() {

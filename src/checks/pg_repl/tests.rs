@@ -2,6 +2,7 @@
 //! cp1, cp2 of the master EM) and their failure variants.
 
 use super::*;
+use crate::output::Check;
 
 fn range(text: &str) -> Option<crate::range::Range> {
     Some(text.parse().unwrap())
@@ -18,7 +19,7 @@ fn spec(given: &str) -> HostSpec {
     parse_hosts(given, 5432).unwrap().remove(0)
 }
 
-fn client(app: &str, addr: &str, replay_bytes: f64, replay_lag: Option<f64>) -> Client {
+pub(super) fn client(app: &str, addr: &str, replay_bytes: f64, replay_lag: Option<f64>) -> Client {
     Client {
         pid: 7353,
         application_name: app.to_string(),
@@ -85,81 +86,6 @@ fn standby(view: StandbyView) -> Probe {
 
 fn text(check: &Check) -> String {
     check.render_text("PG_REPL", 1)
-}
-
-#[test]
-fn hosts_ports_ipv6_and_sockets() {
-    let hosts = parse_hosts("em1, em2:5433,[::1]:5434,fe80::1,/var/run/postgresql", 5432).unwrap();
-    let got: Vec<(&str, u16)> = hosts.iter().map(|h| (h.host.as_str(), h.port)).collect();
-    assert_eq!(
-        got,
-        [
-            ("em1", 5432),
-            ("em2", 5433),
-            ("::1", 5434),
-            ("fe80::1", 5432),
-            ("/var/run/postgresql", 5432)
-        ]
-    );
-    assert_eq!(hosts[1].given, "em2:5433");
-    assert_eq!(hosts[2].address(), "[::1]:5434");
-    assert!(hosts[4].is_socket());
-    for bad in [
-        "",
-        "em1,,em2",
-        "em1:0",
-        "em1:x",
-        "[::1",
-        "[::1]x",
-        ":5432",
-        "em1,em1:5432",
-    ] {
-        assert!(parse_hosts(bad, 5432).is_err(), "{bad}");
-    }
-}
-
-#[test]
-fn versions_before_10_are_refused() {
-    assert!(check_version(100_000, "10.0").is_ok());
-    assert!(check_version(170_002, "17.2").is_ok());
-    let err = check_version(90_624, "9.6.24").unwrap_err();
-    assert!(err.contains("PostgreSQL 9.6.24 is not supported"), "{err}");
-}
-
-#[test]
-fn conninfo_values() {
-    let conninfo = "user=repmgr passfile=/var/lib/pgsql/.pgpass channel_binding=prefer \
-                    dbname=replication host=10.0.161.180 port=5432 application_name='em 2' \
-                    fallback_application_name=walreceiver sslmode=prefer";
-    assert_eq!(
-        conninfo_value(conninfo, "application_name").as_deref(),
-        Some("em 2")
-    );
-    assert_eq!(
-        conninfo_value(conninfo, "host").as_deref(),
-        Some("10.0.161.180")
-    );
-    assert_eq!(
-        conninfo_value(conninfo, "fallback_application_name").as_deref(),
-        Some("walreceiver")
-    );
-    assert_eq!(conninfo_value(conninfo, "sslcert"), None);
-    assert_eq!(
-        conninfo_value("a='it\\'s' b=x\\ y", "a").as_deref(),
-        Some("it's")
-    );
-    assert_eq!(
-        conninfo_value("a='it\\'s' b=x\\ y", "b").as_deref(),
-        Some("x y")
-    );
-}
-
-#[test]
-fn bytes_are_human() {
-    assert_eq!(format_bytes(0.0), "0 B");
-    assert_eq!(format_bytes(1023.0), "1023 B");
-    assert_eq!(format_bytes(3_209_448.0), "3.1 MiB");
-    assert_eq!(format_bytes(5.0 * 1024.0 * 1024.0 * 1024.0), "5.0 GiB");
 }
 
 #[test]
@@ -373,65 +299,6 @@ fn failures_keep_their_state() {
     );
 }
 
-#[test]
-fn client_names_are_stable_and_unique() {
-    let mut clients = vec![
-        client("em2", "10.0.0.2", 0.0, None),
-        client("walreceiver", "10.0.0.3", 0.0, None),
-        client("walreceiver", "10.0.0.4", 0.0, None),
-        client("dup", "10.0.0.5", 0.0, None),
-        client("dup", "10.0.0.5", 0.0, None),
-    ];
-    clients[4].client_port = Some(40999);
-    assert_eq!(
-        client_names(&clients),
-        [
-            "em2",
-            "10.0.0.3",
-            "10.0.0.4",
-            "dup@10.0.0.5:40814",
-            "dup@10.0.0.5:40999"
-        ]
-    );
-}
-
-#[test]
-fn matching_rule_slot_then_name_then_address() {
-    let mut clients = vec![
-        client("walreceiver", "10.0.0.2", 0.0, None),
-        client("em3", "10.0.0.3", 0.0, None),
-        client("walreceiver", "10.0.0.9", 0.0, None),
-    ];
-    clients[2].slot_name = Some("cp1_slot".into());
-    let who = |slot, app, addrs: &'static [String]| StandbyIdentity {
-        slot,
-        application_name: app,
-        addresses: addrs,
-    };
-    // By slot, even from an address we do not know (a replication network).
-    assert_eq!(
-        match_standby(&clients, &who(Some("cp1_slot"), "walreceiver", &[])),
-        Some(2)
-    );
-    // By a configured application name.
-    assert_eq!(match_standby(&clients, &who(None, "em3", &[])), Some(1));
-    // The default name says nothing; the address decides.
-    static ADDR: std::sync::LazyLock<Vec<String>> =
-        std::sync::LazyLock::new(|| vec!["10.0.0.2".to_string()]);
-    assert_eq!(
-        match_standby(&clients, &who(None, "walreceiver", &ADDR)),
-        Some(0)
-    );
-    assert_eq!(
-        match_standby(&clients, &who(None, "walreceiver", &[])),
-        None
-    );
-    assert_eq!(
-        match_standby(&clients, &who(Some("gone"), "em9", &[])),
-        None
-    );
-}
-
 fn cluster_host(given: &str, probe: Probe) -> ClusterHost {
     ClusterHost {
         spec: spec(given),
@@ -637,18 +504,6 @@ fn cluster_with_hidden_primary_details_blames_privileges_only() {
         "{}",
         check.summary()
     );
-}
-
-#[test]
-fn synchronous_standby_names_counts() {
-    assert_eq!(synchronous_count(""), 0);
-    assert_eq!(synchronous_count("em2"), 1);
-    assert_eq!(synchronous_count("em2, cp1"), 1);
-    assert_eq!(synchronous_count("*"), 1);
-    assert_eq!(synchronous_count("2 (em2, cp1, cp2)"), 2);
-    assert_eq!(synchronous_count("FIRST 2 (em2, cp1)"), 2);
-    assert_eq!(synchronous_count("ANY 3 (em2,cp1,cp2)"), 3);
-    assert_eq!(synchronous_count("any 1(\"em2\")"), 1);
 }
 
 #[test]
