@@ -1,8 +1,8 @@
 //! check_iepm_hung: processes bw-cleanup would kill (it never kills anything itself).
 use clap::Parser;
 use opscheck::checks::iepm_hung::{self, Options, DEFAULT_CONFIG};
-use opscheck::checks::proc_match::{Filter, User};
 use opscheck::cli::CommonArgs;
+use opscheck::proc_match::{Filter, User};
 use opscheck::{CheckResult, Plugin, Range, Thresholds};
 use std::path::PathBuf;
 

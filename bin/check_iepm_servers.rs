@@ -1,8 +1,8 @@
 //! check_iepm_servers: the IEPM-BW servers listed in servers.alive are running.
 use clap::Parser;
 use opscheck::checks::iepm_servers::{self, Options, DEFAULT_CONFIG};
-use opscheck::checks::proc_match::{Filter, User};
 use opscheck::cli::CommonArgs;
+use opscheck::proc_match::{Filter, User};
 use opscheck::{CheckResult, Plugin};
 use std::path::PathBuf;
 

@@ -1,8 +1,8 @@
 //! check_seon_daemons: the Seon daemons in the process table and their listening ports.
 use clap::Parser;
-use opscheck::checks::proc_match::{Filter, User};
 use opscheck::checks::seon_daemons::{self, Listen, Options, PidSource};
 use opscheck::cli::CommonArgs;
+use opscheck::proc_match::{Filter, User};
 use opscheck::{CheckResult, Plugin};
 use std::path::PathBuf;
 

@@ -73,6 +73,7 @@ pub mod localtime;
 pub mod output;
 pub mod peer;
 pub mod perfdata;
+pub mod proc_match;
 pub mod procs;
 pub mod range;
 pub mod runner;

@@ -4,7 +4,7 @@
 //!
 //! Processes that exit while the table is read are skipped, not errors. Which
 //! daemon a process is (argv[0], interpreters, the 15-character `comm`) is
-//! decided in `checks::proc_match`, not here.
+//! decided in `proc_match`, not here.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

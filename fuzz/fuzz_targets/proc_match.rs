@@ -1,7 +1,7 @@
 //! Process identification from command lines (interpreters, scripts, titles), as read from /proc.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use opscheck::checks::proc_match;
+use opscheck::proc_match;
 use opscheck::procs::ProcessInfo;
 
 fuzz_target!(|data: &[u8]| {

@@ -5,10 +5,10 @@
 //! hanging, or a bw-cleanup that stopped running, gets seen). It never kills.
 
 use crate::checks::iepm_servers::strip_comment;
-use crate::checks::proc_match::Filter;
 use crate::duration::human;
 use crate::output::{plural, shorten, Check, Item};
 use crate::perfdata::{Perfdata, Uom};
+use crate::proc_match::Filter;
 use crate::procs::{self, ProcessInfo};
 use crate::runner::{CheckResult, Failure};
 use crate::status::State;
@@ -220,7 +220,7 @@ pub struct Options {
 pub fn check(options: &Options) -> CheckResult {
     let config: &Path = &options.config;
     crate::timeout::set_activity(format!("reading {}", config.display()));
-    let text = crate::checks::proc_match::read_list(config).map_err(|e| {
+    let text = crate::proc_match::read_list(config).map_err(|e| {
         Failure::unknown(format!(
             "cannot read the cleanup list {}: {e}",
             config.display()
@@ -250,7 +250,7 @@ pub fn check(options: &Options) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::proc_match::tests::proc;
+    use crate::proc_match::tests::proc;
     use std::time::{Duration, UNIX_EPOCH};
 
     /// The guide's cleanup-list, one entry per line as the file has them.

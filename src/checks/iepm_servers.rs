@@ -4,13 +4,13 @@
 //! (relative to the IEPM source tree, e.g. `bin`, or empty) and the parameters
 //! it is started with; this check says which listed server is not running.
 //!
-//! Matching follows [`crate::checks::proc_match`] (argv[0]'s program name, the
+//! Matching follows [`crate::proc_match`] (argv[0]'s program name, the
 //! script an interpreter runs, or the cut `comm`), then the directory when the
 //! entry gives one and the process was started by a path.
 
-use crate::checks::proc_match::{describe, find_daemons, program, Filter, Table};
 use crate::output::{plural, Check, Item};
 use crate::perfdata::{Perfdata, Uom};
+use crate::proc_match::{describe, find_daemons, program, Filter, Table};
 use crate::procs::{self, ProcessInfo};
 use crate::range::Range;
 use crate::runner::{CheckResult, Failure};
@@ -292,7 +292,7 @@ pub fn evaluate(
 pub fn check(options: &Options) -> CheckResult {
     let config = &options.config;
     crate::timeout::set_activity(format!("reading {}", config.display()));
-    let text = crate::checks::proc_match::read_list(config).map_err(|e| {
+    let text = crate::proc_match::read_list(config).map_err(|e| {
         Failure::unknown(format!(
             "cannot read the server list {}: {e}",
             config.display()
@@ -321,7 +321,7 @@ pub fn check(options: &Options) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::proc_match::tests::proc;
+    use crate::proc_match::tests::proc;
 
     /// The guide's servers.alive, one entry per line as the file has them.
     pub const GUIDE: &str = "bw-iperf-server,bin,-s -p 5000 -w 20M

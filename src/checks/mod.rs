@@ -18,7 +18,6 @@ pub mod mysql;
 pub mod mysql_connections;
 pub mod netconsole_sessions;
 pub mod pg_repl;
-pub mod proc_match;
 pub mod seon_daemons;
 pub mod sip_options;
 pub mod smith_stonith;

@@ -6,9 +6,9 @@
 
 use super::recorded::{judge_recorded, Recorded};
 use super::{Options, CLIENT, DEBUG, MASTER, SEND_QUEUE};
-use crate::checks::proc_match::{find_daemons, port_holders, Daemon, Table};
 use crate::output::{plural, Check, Item};
 use crate::perfdata::{Perfdata, Uom};
+use crate::proc_match::{find_daemons, port_holders, Daemon, Table};
 use crate::procs::{Listener, ProcessInfo};
 use crate::status::State;
 use crate::threshold::Thresholds;
@@ -317,8 +317,8 @@ fn listening_note(options: &Options) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::proc_match::tests::proc;
     use crate::checks::seon_daemons::tests::{guide_table, options, run};
+    use crate::proc_match::tests::proc;
 
     #[test]
     fn the_guides_normal_situation_is_ok() {

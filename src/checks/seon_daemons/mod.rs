@@ -7,7 +7,7 @@
 //! port), each listening where it should; and the PIDs the daemons recorded
 //! must belong to running daemons, or a daemon will refuse to start.
 //!
-//! Process names follow [`crate::checks::proc_match`]: argv[0]'s program name,
+//! Process names follow [`crate::proc_match`]: argv[0]'s program name,
 //! else the kernel's `comm` (cut at 15 characters).
 //!
 //! `daemons` judges each daemon as the guide lists them, `recorded` the PIDs
@@ -19,7 +19,7 @@ mod recorded;
 pub use daemons::evaluate;
 pub use recorded::{parse_recorded, read_recorded, Recorded, RecordedPid};
 
-use crate::checks::proc_match::{identify, read_sockets, Filter};
+use crate::proc_match::{identify, read_sockets, Filter};
 use crate::procs;
 use crate::runner::{CheckResult, Failure};
 use std::collections::HashSet;
@@ -204,7 +204,7 @@ pub fn check(options: &Options) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::proc_match::tests::{listener, proc};
+    use crate::proc_match::tests::{listener, proc};
     use crate::procs::{Listener, ProcessInfo};
     use crate::status::State;
     use std::collections::HashMap;

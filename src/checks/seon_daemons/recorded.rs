@@ -5,10 +5,10 @@
 
 use super::daemons::pids;
 use super::{PidSource, FORCED_MODE_HINT};
-use crate::checks::proc_match::{describe, identify, Daemon, Table};
 use crate::exec::{self, ExecOptions};
 use crate::output::{plural, Check, Item};
 use crate::perfdata::{Perfdata, Uom};
+use crate::proc_match::{describe, identify, Daemon, Table};
 use crate::status::State;
 use crate::threshold::Thresholds;
 
@@ -107,7 +107,7 @@ pub fn read_recorded(source: &PidSource) -> Recorded {
         PidSource::None => return Recorded::NotGiven,
         PidSource::File(path) => {
             crate::timeout::set_activity(format!("reading {}", path.display()));
-            match crate::checks::proc_match::read_list(path) {
+            match crate::proc_match::read_list(path) {
                 Ok(text) => (format!("file {}", path.display()), text),
                 Err(e) => {
                     return Recorded::Failed {

@@ -5,7 +5,7 @@
 //! One `systemctl show -p …` for all units ([`show`]); the judging is pure
 //! ([`assess`], [`uptime`], [`restarts`], [`count_expected`]); the cgroup and
 //! the process table are read in [`cgroup_pids`] and through the core's
-//! [`crate::procs`] and [`crate::checks::proc_match`].
+//! [`crate::procs`] and [`crate::proc_match`].
 //!
 //! One module per part of the `systemctl status` the guide reads: `states`
 //! (the `Loaded:` and `Active:` lines), `started` (`since …`: the uptime),

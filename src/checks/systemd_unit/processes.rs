@@ -1,13 +1,13 @@
 //! The `CGroup:` part of `systemctl status`: the PIDs in the unit's cgroup
 //! (`cgroup.procs`, cgroup v2 or the v1 systemd hierarchy) and the
 //! `--expect-process` counts among them, through the core's
-//! [`crate::procs`] and [`crate::checks::proc_match`].
+//! [`crate::procs`] and [`crate::proc_match`].
 
 use super::show::Properties;
 use super::{label, shown, Expect, Unit};
-use crate::checks::proc_match::{self, Filter, Table};
 use crate::output::Item;
 use crate::perfdata::{Perfdata, Uom};
+use crate::proc_match::{self, Filter, Table};
 use crate::runner::Failure;
 use crate::status::State;
 use crate::threshold::Thresholds;
@@ -246,7 +246,7 @@ pub(super) fn judge(unit: &mut Unit, expect: &[Expect], roots: &[PathBuf]) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::proc_match::tests::proc;
+    use crate::proc_match::tests::proc;
 
     #[test]
     fn sre_daemons_and_postgres_titles_are_counted() {

@@ -168,6 +168,7 @@ pub fn title_matches(p: &ProcessInfo, pattern: &str) -> bool {
 /// `--user NAME|UID`: the owner a process must have to be counted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
+    /// The user ID a process's real UID must equal.
     pub uid: u32,
     /// As given on the command line, for messages.
     pub given: String,
@@ -214,10 +215,12 @@ fn lookup_user(name: &str) -> Option<u32> {
 /// Which processes count: all, or only one user's.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
+    /// Only this user's processes count (`--user`); all users when unset.
     pub user: Option<User>,
 }
 
 impl Filter {
+    /// True when `p` passes the filter.
     pub fn admits(&self, p: &ProcessInfo) -> bool {
         self.user.as_ref().is_none_or(|u| u.uid == p.uid)
     }
@@ -230,19 +233,23 @@ pub struct Table<'a> {
 }
 
 impl<'a> Table<'a> {
+    /// Indexes `procs` by PID.
     pub fn new(procs: &'a [ProcessInfo]) -> Table<'a> {
         let index = procs.iter().enumerate().map(|(i, p)| (p.pid, i)).collect();
         Table { procs, index }
     }
 
+    /// Every process, in the order read.
     pub fn all(&self) -> &'a [ProcessInfo] {
         self.procs
     }
 
+    /// The process `pid`, if it was in the table.
     pub fn get(&self, pid: i32) -> Option<&'a ProcessInfo> {
         self.index.get(&pid).map(|&i| &self.procs[i])
     }
 
+    /// `p`'s parent, if it was in the table.
     pub fn parent(&self, p: &ProcessInfo) -> Option<&'a ProcessInfo> {
         self.get(p.ppid)
     }
@@ -289,6 +296,7 @@ pub fn describe(p: &ProcessInfo) -> String {
 /// The processes of one daemon.
 #[derive(Debug, Clone)]
 pub struct Daemon<'a> {
+    /// The daemon's name as expected (`seonrd`, `bw-iperf-server`).
     pub name: String,
     /// Processes of this daemon with no ancestor of the same daemon: each one
     /// was started on its own, so two of them are two daemons.
@@ -300,10 +308,12 @@ pub struct Daemon<'a> {
 }
 
 impl Daemon<'_> {
+    /// The PIDs of its instances.
     pub fn instance_pids(&self) -> Vec<i32> {
         self.instances.iter().map(|p| p.pid).collect()
     }
 
+    /// Its instances' PIDs for a message: `101, 202`.
     pub fn pid_list(&self) -> String {
         self.instances
             .iter()
@@ -390,6 +400,7 @@ pub struct PortHolders {
     pub pids: Vec<i32>,
 }
 
+/// Who holds TCP `port` in LISTEN: the PIDs owning each listening socket's inode.
 pub fn port_holders(
     listeners: &[Listener],
     owners: &HashMap<u64, Vec<i32>>,
