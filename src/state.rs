@@ -188,7 +188,9 @@ impl StateFile {
         }
     }
 
-    fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Loaded<T> {
+    /// What [`load`](Self::load) makes of a file's bytes (public for the
+    /// fuzz target: a state file is outside input, whatever a disk left there).
+    pub fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Loaded<T> {
         let corrupt = |e: &dyn std::fmt::Display| {
             Loaded::Corrupt(format!(
                 "state file {} was unreadable ({e}) and has been reset",

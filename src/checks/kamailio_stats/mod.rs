@@ -282,6 +282,26 @@ mod tests {
         assert!(text.contains("core:rcv_requests_rate=U"), "{text}");
     }
 
+    /// Found by the `state` fuzz target: a saved time at i64::MIN overflowed
+    /// the elapsed time (a panic, UNKNOWN "internal error" in release).
+    #[test]
+    fn a_saved_time_no_clock_could_give_resets_the_baseline() {
+        for ms in [i64::MIN, i64::MAX, -1_000_000_000_000_000] {
+            let before = sample(ms, &[("core:rcv_requests", 1)]);
+            let now = sample(1_764_620_000_000, &[("core:rcv_requests", 2)]);
+            assert_eq!(
+                compare(Some(&before), &now, &["core:rcv_requests".into()]),
+                Baseline::Implausible { taken_ms: ms }
+            );
+            let text = evaluate(Some(&before), &now, &options()).render_text("K", 1);
+            assert!(
+                text.contains("is not a time it could have been taken at: baseline reset"),
+                "{text}"
+            );
+            assert!(text.contains("core:rcv_requests_rate=U"), "{text}");
+        }
+    }
+
     #[test]
     fn clock_going_backwards_or_standing_still_gives_no_rate() {
         let before = sample(10_000, &[("core:rcv_requests", 1)]);

@@ -33,9 +33,16 @@ pub enum Baseline {
     },
     /// The clock did not move forward between the samples.
     ClockWentBack { elapsed_ms: i64 },
+    /// The saved sample's time is not a time this host could have taken it
+    /// at (more than ten years from now, as an edited or torn state file
+    /// may hold): the baseline is reset.
+    Implausible { taken_ms: i64 },
     /// Rates over this many seconds.
     Rates { seconds: f64 },
 }
+
+/// Ten years in milliseconds: no sample is kept that long.
+const TEN_YEARS_MS: u64 = 10 * 366 * 24 * 3600 * 1000;
 
 /// Compares the current sample with the previous one.
 pub fn compare(previous: Option<&Sample>, current: &Sample, counters: &[String]) -> Baseline {
@@ -53,7 +60,14 @@ pub fn compare(previous: Option<&Sample>, current: &Sample, counters: &[String])
             }
         }
     }
-    let elapsed_ms = current.taken_ms - previous.taken_ms;
+    let elapsed_ms = match current.taken_ms.checked_sub(previous.taken_ms) {
+        Some(ms) if ms.unsigned_abs() <= TEN_YEARS_MS => ms,
+        _ => {
+            return Baseline::Implausible {
+                taken_ms: previous.taken_ms,
+            }
+        }
+    };
     if elapsed_ms <= 0 {
         return Baseline::ClockWentBack { elapsed_ms };
     }
@@ -96,6 +110,13 @@ pub(super) fn baseline_note(baseline: &Baseline, check: &mut Check, summary: &mu
                 format_number(*elapsed_ms as f64 / 1000.0)
             ));
             summary.push("no rates (clock went back)".to_string());
+        }
+        Baseline::Implausible { taken_ms } => {
+            check.note(format!(
+                "the saved sample's time ({taken_ms} ms since the epoch) is not a time it \
+                 could have been taken at: baseline reset, rates from the next run on"
+            ));
+            summary.push("baseline reset (saved time implausible)".to_string());
         }
         Baseline::Rates { .. } => {}
     }
