@@ -184,13 +184,29 @@ fn parse_member(index: usize, m: &Value, status_date_ms: i64) -> Result<Member, 
     }
     // Dates at the epoch ("never") are reported as absent.
     let date = |key: &str| o.get(key).and_then(date_ms).filter(|&ms| ms > 0);
-    let optime_ms = date("optimeDate").or_else(|| {
-        // Servers without optimeDate: the optime's timestamp (pv1 {ts, t} or pv0 Timestamp).
-        let optime = o.get("optime")?;
-        timestamp_secs(optime.get("ts").unwrap_or(optime))
-            .filter(|&s| s > 0)
-            .map(|s| s * 1000)
-    });
+    let optime_ms = match date("optimeDate") {
+        Some(ms) => Some(ms),
+        // Servers without optimeDate: the optime's timestamp (pv1 {ts, t} or
+        // pv0 Timestamp), held to the same day as the dates above.
+        None => match o.get("optime") {
+            None => None,
+            Some(optime) => match timestamp_secs(optime.get("ts").unwrap_or(optime)) {
+                None => None,
+                Some(s) if s <= 0 => None,
+                Some(s) => match s.checked_mul(1000) {
+                    None => return Err(bad("optime", optime, "a time")),
+                    Some(ms) if ms > status_date_ms.saturating_add(DAY_MS) => {
+                        return Err(bad(
+                            "optime",
+                            optime,
+                            "a time within a day of the status's own (a broken clock or input)",
+                        ))
+                    }
+                    Some(ms) => Some(ms),
+                },
+            },
+        },
+    };
     let text = |key: &str| {
         o.get(key)
             .and_then(Value::as_str)

@@ -495,7 +495,7 @@ fn perfdata_labels_are_stable_across_a_failover_and_a_down_arbiter() {
 #[test]
 fn fields_of_the_wrong_type_or_out_of_range_are_unknown_never_healthy() {
     let seed: Value = serde_json::from_str(example!("seed.relaxed.json")).unwrap();
-    let cases: [(&str, Value, &str); 7] = [
+    let cases: [(&str, Value, &str); 9] = [
         ("health", json!("1"), "health \"1\" is not 0 or 1"),
         ("health", json!(-1), "health -1 is not 0 or 1"),
         ("health", json!({"$numberDouble": "NaN"}), "is not 0 or 1"),
@@ -507,10 +507,28 @@ fn fields_of_the_wrong_type_or_out_of_range_are_unknown_never_healthy() {
             json!({"$date": "2999-01-01T00:00:00Z"}),
             "within a day",
         ),
+        // Servers without optimeDate: the optime's Timestamp seconds, times
+        // 1000, overflowed at 9.3e18 (a panic) and were not checked at all.
+        (
+            "optime",
+            json!({"ts": {"$timestamp": {"t": 9.3e18, "i": 1}}, "t": 1}),
+            "optime",
+        ),
+        (
+            "optime",
+            json!({"ts": {"$timestamp": {"t": 32503680000u64, "i": 1}}, "t": 1}),
+            "within a day",
+        ),
     ];
     for (key, value, expected) in cases {
         let mut doc = seed.clone();
         doc["members"][1][key] = value.clone();
+        if key == "optime" {
+            doc["members"][1]
+                .as_object_mut()
+                .unwrap()
+                .remove("optimeDate");
+        }
         let failure = parse_status(&doc)
             .err()
             .unwrap_or_else(|| panic!("{key}={value} accepted"));
