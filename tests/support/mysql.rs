@@ -403,6 +403,7 @@ impl Server {
 /// Real client connections the test holds open (idle, `Sleep`), closed on drop.
 pub struct Clients {
     runtime: tokio::runtime::Runtime,
+    url: String,
     conns: Vec<mysql_async::Conn>,
 }
 
@@ -415,19 +416,43 @@ impl Clients {
             .build()
             .unwrap();
         let url = server.tcp_url(APP_USER, APP_PASSWORD, db);
-        let mut conns = Vec::new();
-        let mut error = None;
+        let mut clients = Clients {
+            runtime,
+            url,
+            conns: Vec::new(),
+        };
+        let error = clients.open_more(n);
+        (clients, error)
+    }
+
+    /// Opens up to `n` more connections; the error of the first refused.
+    fn open_more(&mut self, n: usize) -> Option<String> {
         for _ in 0..n {
-            let opts = mysql_async::Opts::from_url(&url).unwrap();
-            match runtime.block_on(mysql_async::Conn::new(opts)) {
-                Ok(c) => conns.push(c),
-                Err(e) => {
-                    error = Some(e.to_string());
-                    break;
-                }
+            let opts = mysql_async::Opts::from_url(&self.url).unwrap();
+            match self.runtime.block_on(mysql_async::Conn::new(opts)) {
+                Ok(c) => self.conns.push(c),
+                Err(e) => return Some(e.to_string()),
             }
         }
-        (Clients { runtime, conns }, error)
+        None
+    }
+
+    /// Takes every connection slot the server frees (a client that just quit
+    /// is let go asynchronously, the server's thread ending a moment later):
+    /// returns once 300 ms pass without a slot freed, or after 5 s.
+    pub fn hold_every_slot(&mut self) {
+        let started = Instant::now();
+        let mut quiet_since = Instant::now();
+        while quiet_since.elapsed() < Duration::from_millis(300)
+            && started.elapsed() < Duration::from_secs(5)
+        {
+            let before = self.conns.len();
+            self.open_more(100);
+            if self.conns.len() > before {
+                quiet_since = Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn len(&self) -> usize {
