@@ -37,17 +37,24 @@ fn touch(path: &Path, epoch: i64) {
         .success());
 }
 
+/// The one "now" every age is counted from: two directories made a second
+/// apart (writing 29 MB on a loaded host) must still be 60 s apart.
+fn reference() -> i64 {
+    static START: OnceLock<i64> = OnceLock::new();
+    *START.get_or_init(now)
+}
+
 /// A state directory: checkpoint of `checkpoint_size` bytes (filled with
 /// `fill`), oplog of `oplog_size` bytes written `oplog_age` seconds ago.
 fn state(checkpoint_size: usize, fill: u8, oplog_size: usize, oplog_age: i64) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let cp = dir.path().join(format!("{GEN}.checkpoint"));
     std::fs::write(&cp, vec![fill; checkpoint_size]).unwrap();
-    touch(&cp, now() - 600);
+    touch(&cp, reference() - 600);
     let op = dir.path().join(format!("{GEN}.oplog"));
     let f = std::fs::File::create(&op).unwrap();
     f.set_len(oplog_size as u64).unwrap();
-    touch(&op, now() - oplog_age);
+    touch(&op, reference() - oplog_age);
     dir
 }
 
