@@ -69,6 +69,33 @@ fn examples_of(name: &str) -> Vec<PathBuf> {
     files
 }
 
+/// An accounting directory as the guide's §2.11 shows it, made now: the CDR
+/// file in progress begun a moment ago (its name is its start, in local time:
+/// the bench runs with TZ=UTC) and a closed one.
+fn accounting_dir(state_dir: &Path) -> PathBuf {
+    let dir = state_dir.join("accounting");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stamp = |ago: u32| {
+        let out = Command::new("date")
+            .args([
+                "-u",
+                "-d",
+                &format!("{ago} seconds ago"),
+                "+%Y-%m-%dT%H:%M:%S",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    std::fs::write(
+        dir.join(format!("cdr-{}.inprogress", stamp(60))),
+        vec![b'x'; 4096],
+    )
+    .unwrap();
+    std::fs::write(dir.join(format!("cdr-{}", stamp(960))), vec![b'x'; 4096]).unwrap();
+    dir
+}
+
 /// The arguments that run `name` on a shipped example, or why it cannot.
 fn example_args(name: &str, path: &Path, state_dir: &Path) -> Result<Vec<String>, &'static str> {
     let ex = |p: &str| repo().join("examples").join(p).display().to_string();
@@ -133,7 +160,7 @@ fn example_args(name: &str, path: &Path, state_dir: &Path) -> Result<Vec<String>
         ]),
         "check_sre_accounting" => Some(vec![
             "--dir".into(),
-            "/data/sre/accounting/".into(),
+            accounting_dir(state_dir).display().to_string(),
             "--input".into(),
             ex("sre/accounting-summary.txt"),
         ]),
@@ -177,6 +204,8 @@ fn main() {
         println!("run_cost bench: run it with `cargo bench --bench run_cost`");
         return;
     }
+    // check_sre_accounting reads its CDR names' times as local time.
+    std::env::set_var("TZ", "UTC");
     let state = tempfile::tempdir().unwrap();
     let truth = vec!["/bin/true".to_string()];
     let baseline = medians(&[&truth], RUNS).remove(0);
