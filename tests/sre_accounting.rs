@@ -167,6 +167,16 @@ fn open_calls_thresholds_and_a_stand_in_sre_admin() {
     let (code, out) = run(TZ, &["--dir", d.path(), "--command", &command]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("connection refused"), "{out}");
+    // Click refusing an ASCII locale is the plugin's configuration: UNKNOWN,
+    // saying what to change (as check_sre_status does; the same code now).
+    std::fs::write(
+        &tool,
+        "#!/bin/sh\necho 'RuntimeError: Click will abort further execution because Python was configured to use ASCII as encoding for the environment.' >&2\nexit 1\n",
+    )
+    .unwrap();
+    let (code, out) = run(TZ, &["--dir", d.path(), "--command", &command]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("set --locale to one installed"), "{out}");
 }
 
 #[test]

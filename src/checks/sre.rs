@@ -340,6 +340,65 @@ pub fn run_command(argv: &[String], locale: &str) -> Result<CommandOutput, Failu
     exec::run(argv, &options)
 }
 
+/// What an `sre-admin` subcommand printed: a captured output (`--input`), or
+/// a run of `--command` (by default the plugin's own command line).
+pub enum Printed {
+    /// The captured output's text.
+    Captured(String),
+    /// The command run, and what it did.
+    Ran {
+        /// The command line run.
+        argv: Vec<String>,
+        /// Its output and exit status.
+        output: CommandOutput,
+    },
+}
+
+/// Reads `--input`, or runs `--command` (else `default`) under `locale`.
+pub fn collect(
+    input: &crate::input::InputArgs,
+    default: &[&str],
+    locale: &str,
+) -> Result<Printed, Failure> {
+    if input.input.is_some() {
+        return Ok(Printed::Captured(
+            input.collect(default, &Default::default())?.text,
+        ));
+    }
+    let argv = match &input.command {
+        Some(text) => exec::split_command(text)?,
+        None => default.iter().map(|s| s.to_string()).collect(),
+    };
+    let output = run_command(&argv, locale)?;
+    Ok(Printed::Ran { argv, output })
+}
+
+/// True when sre-admin's complaint is about the locale (Python's Click refuses
+/// to run in an ASCII locale), so the message can say what to change.
+pub fn locale_complaint(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    t.contains("locale") || t.contains("ascii as encoding") || t.contains("lc_all")
+}
+
+/// A run that did not succeed: UNKNOWN when the tool complains about the
+/// locale (the plugin's own configuration, with what to change), else CRITICAL
+/// naming the command, how it ended and its first error line.
+pub fn failed(argv: &[String], output: &CommandOutput, locale: &str) -> Failure {
+    let what = format!(
+        "'{}' failed ({}): {}",
+        argv.join(" "),
+        output.describe_status(),
+        crate::output::one_line(output.first_error_line())
+    );
+    if locale_complaint(&output.stderr) || locale_complaint(&output.stdout) {
+        Failure::unknown(format!(
+            "{what} (locale {locale} given: set --locale to one installed, see `locale -a`)"
+        ))
+    } else {
+        Failure::critical(what)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

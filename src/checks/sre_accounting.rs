@@ -341,23 +341,10 @@ pub fn check(
 ) -> CheckResult {
     let mut check = Check::new();
     if let Some(input) = summary {
-        let text = if input.input.is_some() {
-            input.collect(DEFAULT_COMMAND, &Default::default())?.text
-        } else {
-            let argv = match &input.command {
-                Some(text) => crate::exec::split_command(text)?,
-                None => DEFAULT_COMMAND.iter().map(|s| s.to_string()).collect(),
-            };
-            let out = sre::run_command(&argv, locale)?;
-            if !out.status.success() {
-                return Err(Failure::critical(format!(
-                    "'{}' failed ({}): {}",
-                    argv.join(" "),
-                    out.describe_status(),
-                    one_line(out.first_error_line())
-                )));
-            }
-            out.stdout
+        let text = match sre::collect(input, DEFAULT_COMMAND, locale)? {
+            sre::Printed::Captured(text) => text,
+            sre::Printed::Ran { output, .. } if output.status.success() => output.stdout,
+            sre::Printed::Ran { argv, output } => return Err(sre::failed(&argv, &output, locale)),
         };
         match parse_summary(&text) {
             Ok(s) => {

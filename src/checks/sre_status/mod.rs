@@ -181,50 +181,32 @@ pub fn evaluate(status: &Status, options: &Options) -> Check {
     check
 }
 
-/// True when sre-admin's complaint is about the locale (Python's Click refuses
-/// to run in an ASCII locale), so the message can say what to change.
-fn locale_complaint(text: &str) -> bool {
-    let t = text.to_ascii_lowercase();
-    t.contains("locale") || t.contains("ascii as encoding") || t.contains("lc_all")
-}
-
 /// Collects `sre-admin status` (or the captured input) and judges it.
 pub fn check(input: &InputArgs, locale: &str, options: &Options) -> CheckResult {
-    let text = if input.input.is_some() {
-        input.collect(DEFAULT_COMMAND, &Default::default())?.text
-    } else {
-        let argv = match &input.command {
-            Some(text) => crate::exec::split_command(text)?,
-            None => DEFAULT_COMMAND.iter().map(|s| s.to_string()).collect(),
-        };
-        let output = sre::run_command(&argv, locale)?;
-        let first = one_line(output.first_error_line());
-        if !output.status.success() {
-            let what = format!(
-                "'{}' failed ({}): {first}",
-                argv.join(" "),
-                output.describe_status()
-            );
-            if locale_complaint(&output.stderr) || locale_complaint(&output.stdout) {
+    let text = match sre::collect(input, DEFAULT_COMMAND, locale)? {
+        sre::Printed::Captured(text) => text,
+        sre::Printed::Ran { argv, output } if !output.status.success() => {
+            let failure = sre::failed(&argv, &output, locale);
+            // Sections printed before the failure are still judged, under the failure.
+            if failure.state == State::Critical {
+                if let Ok(status) = parse(&output.stdout) {
+                    let mut check = evaluate(&status, options);
+                    check.ok_summary = None;
+                    check.item(Item::new(State::Critical, failure.message));
+                    return Ok(check);
+                }
+            }
+            return Err(failure);
+        }
+        sre::Printed::Ran { output, .. } => {
+            if output.stdout.trim().is_empty() && sre::locale_complaint(&output.stderr) {
                 return Err(Failure::unknown(format!(
-                    "{what} (locale {locale} given: set --locale to one installed, see `locale -a`)"
+                    "sre-admin complains about the locale: {}",
+                    one_line(output.first_error_line())
                 )));
             }
-            // Sections printed before the failure are still judged, under the failure.
-            if let Ok(status) = parse(&output.stdout) {
-                let mut check = evaluate(&status, options);
-                check.ok_summary = None;
-                check.item(Item::new(State::Critical, what));
-                return Ok(check);
-            }
-            return Err(Failure::critical(what));
+            output.stdout
         }
-        if output.stdout.trim().is_empty() && locale_complaint(&output.stderr) {
-            return Err(Failure::unknown(format!(
-                "sre-admin complains about the locale: {first}"
-            )));
-        }
-        output.stdout
     };
     let status = parse(&text).map_err(Failure::unknown)?;
     Ok(evaluate(&status, options))
