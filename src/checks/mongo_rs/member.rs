@@ -77,9 +77,13 @@ pub(super) fn judge_member(
         ("SECONDARY", Some(optime), Some((reference_ms, _))) if member.healthy => {
             let behind = secs(optime, reference_ms).max(0.0);
             let lag = (behind - delay).max(0.0);
-            // Judged unrounded, published to the millisecond: a delay need
-            // not be whole milliseconds, so the two can differ.
-            let s = options.lag.evaluate(lag);
+            // Judged as published, to the millisecond (a delay need not be
+            // whole milliseconds): the graph's value is the one that paged.
+            let judged = options
+                .lag
+                .judge(lag_label, ms_round(lag), Uom::Seconds)
+                .min(0.0);
+            let s = judged.state;
             problems.add(s, format!("{} lag {}", member.name, human(lag)));
             state = state.worst(s);
             measured_lag = Some(lag);
@@ -93,13 +97,7 @@ pub(super) fn judge_member(
             } else {
                 format!("lag {}", human(lag))
             });
-            perf.push(
-                options
-                    .lag
-                    .judge(lag_label, ms_round(lag), Uom::Seconds)
-                    .min(0.0)
-                    .perfdata,
-            );
+            perf.push(judged.perfdata);
         }
         _ => perf.push(options.lag.unmeasured(lag_label, Uom::Seconds)),
     }
