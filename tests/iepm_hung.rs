@@ -5,7 +5,7 @@
 mod procs_support;
 
 use assert_cmd::Command;
-use procs_support::{run_with_config, skip_unless_root, unique_uid, StandIn};
+use procs_support::{require_root, run_with_config, unique_uid, StandIn};
 use serde_json::json;
 
 const CLEANUP_LIST: &str = "# known troublesome processes
@@ -22,9 +22,7 @@ fn run(uid: u32, config: &str, extra: &[&str]) -> (i32, String) {
 
 #[test]
 fn processes_over_their_limit_are_listed_and_never_killed() {
-    if skip_unless_root("processes_over_their_limit_are_listed_and_never_killed") {
-        return;
-    }
+    require_root("processes_over_their_limit_are_listed_and_never_killed");
     let uid = unique_uid();
     let gnuplot = StandIn::start(
         "gnuplot",
@@ -83,9 +81,7 @@ fn processes_over_their_limit_are_listed_and_never_killed() {
 
 #[test]
 fn nothing_over_its_limit_is_ok() {
-    if skip_unless_root("nothing_over_its_limit_is_ok") {
-        return;
-    }
+    require_root("nothing_over_its_limit_is_ok");
     let uid = unique_uid();
     let _gnuplot = StandIn::start(
         "gnuplot",

@@ -5,7 +5,7 @@
 mod procs_support;
 
 use assert_cmd::Command;
-use procs_support::{run_with_config, skip_unless_root, unique_uid, StandIn};
+use procs_support::{require_root, run_with_config, unique_uid, StandIn};
 use serde_json::json;
 
 /// The guide's servers.alive as an operator would keep it: one entry per line,
@@ -57,9 +57,7 @@ fn run(uid: u32, config: &str, extra: &[&str]) -> (i32, String) {
 
 #[test]
 fn all_listed_servers_running_is_ok() {
-    if skip_unless_root("all_listed_servers_running_is_ok") {
-        return;
-    }
+    require_root("all_listed_servers_running_is_ok");
     let uid = unique_uid();
     let servers = start(uid, "");
     let (code, text) = run(uid, SERVERS_ALIVE, &["--match-params", "-v"]);
@@ -76,9 +74,7 @@ fn all_listed_servers_running_is_ok() {
 
 #[test]
 fn a_missing_server_is_critical_and_named() {
-    if skip_unless_root("a_missing_server_is_critical_and_named") {
-        return;
-    }
+    require_root("a_missing_server_is_critical_and_named");
     let uid = unique_uid();
     let _servers = start(uid, "owampd");
     let (code, text) = run(uid, SERVERS_ALIVE, &[]);
@@ -93,9 +89,7 @@ fn a_missing_server_is_critical_and_named() {
 
 #[test]
 fn wrong_directory_and_parameters() {
-    if skip_unless_root("wrong_directory_and_parameters") {
-        return;
-    }
+    require_root("wrong_directory_and_parameters");
     let uid = unique_uid();
     let _a = StandIn::start(
         "/usr/sbin/thrulayd",

@@ -7,7 +7,7 @@
 mod procs_support;
 
 use assert_cmd::Command;
-use procs_support::{dead_pid, free_port, run_plugin, skip_unless_root, unique_uid, StandIn};
+use procs_support::{dead_pid, free_port, require_root, run_plugin, unique_uid, StandIn};
 use serde_json::{json, Value};
 use std::net::TcpListener;
 
@@ -119,9 +119,7 @@ impl Seon {
 
 #[test]
 fn all_healthy_is_ok() {
-    if skip_unless_root("all_healthy_is_ok") {
-        return;
-    }
+    require_root("all_healthy_is_ok");
     let seon = Seon::healthy();
     let (code, text) = seon.run(&["-v"]);
     assert_eq!(code, 0, "{text}");
@@ -166,9 +164,7 @@ fn all_healthy_is_ok() {
 
 #[test]
 fn a_long_name_known_only_by_its_cut_comm_is_found() {
-    if skip_unless_root("a_long_name_known_only_by_its_cut_comm_is_found") {
-        return;
-    }
+    require_root("a_long_name_known_only_by_its_cut_comm_is_found");
     // The TLS receiver's argv[0] says nothing; its comm is cut to seonrd_tcpip_tl.
     let seon = Seon::start(|ports| {
         let mut m = master(ports);
@@ -199,9 +195,7 @@ fn a_long_name_known_only_by_its_cut_comm_is_found() {
 
 #[test]
 fn a_missing_child_is_critical() {
-    if skip_unless_root("a_missing_child_is_critical") {
-        return;
-    }
+    require_root("a_missing_child_is_critical");
     let seon = Seon::start(|ports| {
         let mut m = master(ports);
         m["children"].as_array_mut().unwrap().pop();
@@ -221,9 +215,7 @@ fn a_missing_child_is_critical() {
 
 #[test]
 fn a_duplicated_master_is_critical() {
-    if skip_unless_root("a_duplicated_master_is_critical") {
-        return;
-    }
+    require_root("a_duplicated_master_is_critical");
     let mut seon = Seon::healthy();
     let second = StandIn::start(
         "/opt/seon/bin/seonrd",
@@ -249,9 +241,7 @@ fn a_duplicated_master_is_critical() {
 
 #[test]
 fn a_port_not_listening_is_critical() {
-    if skip_unless_root("a_port_not_listening_is_critical") {
-        return;
-    }
+    require_root("a_port_not_listening_is_critical");
     let seon = Seon::start(|ports| {
         let mut m = master(ports);
         m["children"][0]["spec"]["listen"] = json!([]);
@@ -270,9 +260,7 @@ fn a_port_not_listening_is_critical() {
 
 #[test]
 fn a_port_held_by_another_process_is_critical() {
-    if skip_unless_root("a_port_held_by_another_process_is_critical") {
-        return;
-    }
+    require_root("a_port_held_by_another_process_is_critical");
     let seon = Seon::start(|ports| {
         let mut m = master(ports);
         m["children"][0]["spec"]["listen"] = json!([]);
@@ -296,9 +284,7 @@ fn a_port_held_by_another_process_is_critical() {
 
 #[test]
 fn a_client_daemon_child_holding_its_port_is_critical() {
-    if skip_unless_root("a_client_daemon_child_holding_its_port_is_critical") {
-        return;
-    }
+    require_root("a_client_daemon_child_holding_its_port_is_critical");
     let uid = unique_uid();
     let ports = Ports::new();
     let _master = StandIn::start("/opt/seon/bin/seonrd", &[], master(&ports), Some(uid));
@@ -341,9 +327,7 @@ fn a_client_daemon_child_holding_its_port_is_critical() {
 
 #[test]
 fn stale_pids_are_critical_with_the_remedy() {
-    if skip_unless_root("stale_pids_are_critical_with_the_remedy") {
-        return;
-    }
+    require_root("stale_pids_are_critical_with_the_remedy");
     let seon = Seon::healthy();
     let master = seon.daemons[0].pid();
     let sqd = seon.daemons[1].pid();
@@ -456,9 +440,7 @@ fn impossible_receivers_are_unknown() {
 /// action is part of the one send queue daemon, not a second one.
 #[test]
 fn an_action_run_through_a_shell_is_not_a_second_daemon() {
-    if skip_unless_root("an_action_run_through_a_shell_is_not_a_second_daemon") {
-        return;
-    }
+    require_root("an_action_run_through_a_shell_is_not_a_second_daemon");
     let uid = unique_uid();
     let ports = Ports::new();
     let _master = StandIn::start("/opt/seon/bin/seonrd", &[], master(&ports), Some(uid));

@@ -56,13 +56,14 @@ pub fn can_isolate() -> bool {
     root && std::path::Path::new(PYTHON).exists()
 }
 
-/// Says why a test does nothing here; CI runs as root.
-pub fn skip_unless_root(test: &str) -> bool {
-    if can_isolate() {
-        return false;
-    }
-    eprintln!("note: {test} skipped: stand-in daemons need root (own UIDs) and {PYTHON}");
-    true
+/// Fails the test, saying why, unless stand-in daemons can run here (root, for
+/// their own UIDs, and python3): a test that cannot run never passes silently.
+pub fn require_root(test: &str) {
+    assert!(
+        can_isolate(),
+        "{test}: stand-in daemons need root (their own UIDs) and {PYTHON}: run the tests as root \
+         (CI does) with python3 installed"
+    );
 }
 
 /// A UID no other test (of this run or of a concurrent one) uses.
